@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Checkpoint/restore capability selftests: shared helpers.
+ *
+ * Every test follows the same pattern:
+ *
+ *   1. As root, build a throw-away world for the operation: fresh PID
+ *      namespaces (optionally owned by a user namespace made by root), a
+ *      fresh IPC and UTS namespace, and a private mount namespace with a
+ *      tmpfs on /tmp.  Nothing outside these namespaces is changed.
+ *   2. Switch to the credentials of the fixture variant (uid 65534 with a
+ *      given capability set, a file capability, an ambient capability, or
+ *      root of a new user namespace).
+ *   3. Run one operation and report its errno (and what it observed) back
+ *      through a pipe.
+ *
+ * The test body then compares the errno with the one the variant must get.
+ */
+
+#ifndef _SELFTESTS_CHECKPOINT_RESTORE_COMMON_H
+#define _SELFTESTS_CHECKPOINT_RESTORE_COMMON_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/types.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+
+#ifndef CAP_CHECKPOINT_RESTORE
+#define CAP_CHECKPOINT_RESTORE 40
+#endif
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Largest PID namespace nesting the kernel accepts (MAX_PID_NS_LEVEL). */
+#define CR_MAX_SET_TID 32
+
+/* Below mmap_min_addr: never mapped, for EFAULT tests. */
+#define CR_UNMAPPED_ADDR (4096UL * 7)
+
+/* Overflow uid the tests run as: nobody. */
+#define CR_NOBODY 65534
+
+/* First three versions of struct clone_args, up to set_tid_size. */
+struct cr_clone_args {
+	__aligned_u64 flags;
+	__aligned_u64 pidfd;
+	__aligned_u64 child_tid;
+	__aligned_u64 parent_tid;
+	__aligned_u64 exit_signal;
+	__aligned_u64 stack;
+	__aligned_u64 stack_size;
+	__aligned_u64 tls;
+	__aligned_u64 set_tid;
+	__aligned_u64 set_tid_size;
+};
+
+static inline pid_t sys_clone3(struct cr_clone_args *args)
+{
+	fflush(stdout);
+	fflush(stderr);
+	return syscall(__NR_clone3, args, sizeof(*args));
+}
+
+/*
+ * clone3() with set_tid; the child exits with 0 if the PIDs it sees for
+ * itself in /proc/self/status (NSpid, outermost first) end with
+ * set_tid[size - 1], ..., set_tid[0], else with 1.
+ */
+static inline pid_t cr_clone3_set_tid(const pid_t *set_tid, size_t size,
+				      int *child_status)
+{
+	struct cr_clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)set_tid,
+		.set_tid_size = size,
+	};
+	pid_t pid;
+
+	pid = sys_clone3(&args);
+	if (pid < 0)
+		return pid;
+	if (pid == 0) {
+		char line[256] = "";
+		long ns[CR_MAX_SET_TID + 1];
+		int n = 0, ok = 1;
+		FILE *f = fopen("/proc/self/status", "r");
+
+		while (f && fgets(line, sizeof(line), f)) {
+			char *p = line + 6, *end;
+
+			if (strncmp(line, "NSpid:", 6))
+				continue;
+			while (n <= CR_MAX_SET_TID) {
+				long v = strtol(p, &end, 10);
+
+				if (end == p)
+					break;
+				ns[n++] = v;
+				p = end;
+			}
+		}
+		if (n < (int)size)
+			ok = 0;
+		for (size_t i = 0; ok && i < size; i++)
+			if (ns[n - 1 - i] != set_tid[i])
+				ok = 0;
+		_exit(ok ? 0 : 1);
+	}
+	if (waitpid(pid, child_status, 0) != pid)
+		*child_status = -1;
+	return pid;
+}
+
+/* How many PID namespaces this task is seen in (the /proc mount's and below). */
+static inline int cr_nspid_levels(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = line + 6, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		while (strtol(p, &end, 10), end != p) {
+			n++;
+			p = end;
+		}
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Guard for operations that change PID-namespace state: refuse to run
+ * unless this task sits in a PID namespace the test made (pid 1 or 2 there,
+ * more than one NSpid level), never in the initial one.
+ */
+static inline bool cr_in_test_pidns(void)
+{
+	return getpid() <= 2 && cr_nspid_levels() >= 2;
+}
+
+/* The pidfd/clone3 feature probes: a missing syscall is a SKIP, never a FAIL. */
+static inline bool cr_have_clone3(void)
+{
+	struct cr_clone_args args = { .exit_signal = -1 };
+
+	/* An invalid exit_signal is refused before anything is created. */
+	return syscall(__NR_clone3, &args, sizeof(args)) < 0 && errno != ENOSYS;
+}
+
+static inline int cr_cap_last_cap(void)
+{
+	int last = -1;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = -1;
+		fclose(f);
+	}
+	return last;
+}
+
+static inline bool cr_kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* ------------------------------------------------------------------ */
+/* Credential sets                                                    */
+/* ------------------------------------------------------------------ */
+
+enum cr_how {
+	/* uid 65534, capabilities set with cap_set_proc(). */
+	CR_DIRECT,
+	/* uid 65534 without capabilities, then exec of a binary carrying
+	 * the file capability cap_checkpoint_restore+ep. */
+	CR_FILE_CAP,
+	/* uid 65534, CAP_CHECKPOINT_RESTORE raised in the ambient set,
+	 * then exec of a binary without file capabilities. */
+	CR_AMBIENT,
+	/* uid 65534 without capabilities, then unshare(CLONE_NEWUSER):
+	 * root of a new user namespace, capabilities only there. */
+	CR_USERNS,
+};
+
+struct cr_creds {
+	/* The variant's name, for the results table. */
+	const char *name;
+	enum cr_how how;
+	/* Capabilities in the permitted set (CR_DIRECT, CR_USERNS). */
+	bool perm_cr, perm_sys_admin;
+	/* Capabilities in the effective set (CR_DIRECT, CR_USERNS). */
+	bool eff_cr, eff_sys_admin;
+	/* CR_USERNS: while still holding every capability there, create a
+	 * PID namespace owned by the new user namespace, with an init, and
+	 * have children born into it. */
+	bool own_pidns;
+};
+
+/* Which user namespace an operation needs the capability in. */
+enum cr_scope {
+	/* The initial user namespace (map_files, TIOCSLCKTRMIOS). */
+	CR_SCOPE_INIT_USERNS,
+	/* The owner of a namespace the test built as root (set_tid,
+	 * ns_last_pid, ipc next_id): the initial one or a child of it. */
+	CR_SCOPE_TEST_NS,
+	/* The caller's own user namespace (PR_SET_MM_MAP exe_fd). */
+	CR_SCOPE_CALLER_USERNS,
+};
+
+/* Does CAP_SYS_ADMIN itself count in the initial user namespace? */
+static inline bool cr_creds_init_sys_admin(const struct cr_creds *c)
+{
+	return c->how == CR_DIRECT && c->eff_sys_admin;
+}
+
+/* Does the capability (CR or SYS_ADMIN) count in the initial user ns? */
+static inline bool cr_creds_init_capable(const struct cr_creds *c)
+{
+	switch (c->how) {
+	case CR_DIRECT:
+		return c->eff_cr || c->eff_sys_admin;
+	case CR_FILE_CAP:
+	case CR_AMBIENT:
+		return true;
+	case CR_USERNS:
+		return false;
+	}
+	return false;
+}
+
+/* Must the operation succeed with these credentials? */
+static inline bool cr_creds_allowed(const struct cr_creds *c,
+				    enum cr_scope scope)
+{
+	if (cr_creds_init_capable(c))
+		return true;
+	if (c->how == CR_USERNS && scope == CR_SCOPE_CALLER_USERNS)
+		return c->eff_cr || c->eff_sys_admin;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations run under the variant's credentials                     */
+/* ------------------------------------------------------------------ */
+
+#define CR_OP_ARGS 6
+
+struct cr_op {
+	int id;
+	long arg[CR_OP_ARGS];
+};
+
+struct cr_result {
+	/* 0 on success, else the errno of the operation. */
+	int err;
+	/* What the operation observed (operation specific). */
+	long val[4];
+	/* The step that failed, for the test log. */
+	char what[96];
+	/* Set when switching credentials failed: not the operation's answer. */
+	int setup_failed;
+};
+
+/* Each test file implements its operations behind this dispatcher. */
+static int cr_dispatch(const struct cr_op *op, struct cr_result *res);
+
+static inline int cr_fail(struct cr_result *res, const char *what)
+{
+	int err = errno ? errno : EIO;
+
+	snprintf(res->what, sizeof(res->what), "%s", what);
+	res->err = err;
+	return err;
+}
+
+/* Our credential changes make us undumpable; /proc/self must stay ours. */
+static inline void cr_dumpable(void)
+{
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+#define CR_HELPER_ARGV1 "--cr-op"
+#define CR_DIR "/tmp"
+#define CR_PLAIN_EXE CR_DIR "/cr_plain"
+#define CR_FILECAP_EXE CR_DIR "/cr_filecap"
+
+/*
+ * The same binary doubles as the helper that is exec'd for the file
+ * capability and ambient variants:
+ *     <exe> --cr-op <result fd> <op id> <arg0> ... <arg5>
+ * glibc passes argc/argv to constructors, so the helper runs before the
+ * harness' main() and never returns.
+ */
+__attribute__((constructor))
+static void cr_helper_main(int argc, char **argv)
+{
+	struct cr_result res = {};
+	struct cr_op op = {};
+	int fd;
+
+	if (argc != 3 + 1 + CR_OP_ARGS || strcmp(argv[1], CR_HELPER_ARGV1))
+		return;
+	fd = atoi(argv[2]);
+	op.id = atoi(argv[3]);
+	for (int i = 0; i < CR_OP_ARGS; i++)
+		op.arg[i] = atol(argv[4 + i]);
+	cr_dumpable();
+	errno = 0;
+	cr_dispatch(&op, &res);
+	if (write(fd, &res, sizeof(res)) != sizeof(res))
+		_exit(2);
+	_exit(0);
+}
+
+
+/* Copy /proc/self/exe to @path, mode 0755, and set the file caps @text. */
+static inline int cr_copy_self(const char *path, const char *text)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out, ret = 0;
+
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n) {
+			ret = -1;
+			break;
+		}
+	if (n < 0 || fchmod(out, 0755))
+		ret = -1;
+	close(in);
+	close(out);
+	if (!ret && text) {
+		cap_t caps = cap_from_text(text);
+
+		if (!caps)
+			return -1;
+		ret = cap_set_file(path, caps);
+		cap_free(caps);
+	}
+	return ret;
+}
+
+/*
+ * Private mount namespace with a fresh tmpfs on /tmp, and the helper
+ * copies of this binary in it.  Only changes the calling process.
+ */
+static inline void cr_private_tmp(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("crcap", CR_DIR, "tmpfs", 0, "mode=1777,size=32m"));
+	ASSERT_EQ(0, cr_copy_self(CR_PLAIN_EXE, NULL));
+	if (cr_copy_self(CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
+		TH_LOG("cannot set a file capability on tmpfs: %s (missing CONFIG_TMPFS_XATTR?)",
+		       strerror(errno));
+		unlink(CR_FILECAP_EXE);
+	}
+}
+
+/* Become root of a new user namespace that maps root to our own ids. */
+static inline int cr_enter_userns(void)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+	int fd, len;
+
+	if (unshare(CLONE_NEWUSER))
+		return -1;
+	fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "deny", 4) != 4)
+		return -1;
+	close(fd);
+	len = snprintf(map, sizeof(map), "0 %u 1", gid);
+	fd = open("/proc/self/gid_map", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, map, len) != len)
+		return -1;
+	close(fd);
+	len = snprintf(map, sizeof(map), "0 %u 1", uid);
+	fd = open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, map, len) != len)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Effective/permitted sets with only the given capabilities, through libcap. */
+static inline int cr_set_caps(bool perm_cr, bool perm_sa, bool eff_cr,
+			      bool eff_sa, bool inh_cr)
+{
+	cap_value_t cr = CAP_CHECKPOINT_RESTORE, sa = CAP_SYS_ADMIN;
+	cap_t caps = cap_init();
+	int ret = -1;
+
+	if (!caps)
+		return -1;
+	if ((perm_cr && cap_set_flag(caps, CAP_PERMITTED, 1, &cr, CAP_SET)) ||
+	    (perm_sa && cap_set_flag(caps, CAP_PERMITTED, 1, &sa, CAP_SET)) ||
+	    (eff_cr && cap_set_flag(caps, CAP_EFFECTIVE, 1, &cr, CAP_SET)) ||
+	    (eff_sa && cap_set_flag(caps, CAP_EFFECTIVE, 1, &sa, CAP_SET)) ||
+	    (inh_cr && cap_set_flag(caps, CAP_INHERITABLE, 1, &cr, CAP_SET)))
+		goto out;
+	ret = cap_set_proc(caps);
+out:
+	cap_free(caps);
+	return ret;
+}
+
+static inline void cr_die_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+/*
+ * unshare(@flags) and start the init of the new PID namespace, which
+ * sleeps until we die: afterwards our children are born into it.
+ */
+static inline int cr_spawn_init(int flags)
+{
+	pid_t pid;
+
+	if (unshare(flags))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		cr_die_with_parent();
+		for (;;)
+			pause();
+	}
+	return 0;
+}
+
+/* Drop from root to uid/gid 65534, keeping the permitted set for now. */
+static inline int cr_become_nobody(void)
+{
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ||
+	    setgroups(0, NULL) ||
+	    setresgid(CR_NOBODY, CR_NOBODY, CR_NOBODY) ||
+	    setresuid(CR_NOBODY, CR_NOBODY, CR_NOBODY))
+		return -1;
+	return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+static inline void cr_exec_helper(const char *exe, int fd,
+				  const struct cr_op *op)
+{
+	char s[3 + CR_OP_ARGS][24];
+	char *argv[4 + CR_OP_ARGS + 1];
+
+	argv[0] = (char *)exe;
+	argv[1] = CR_HELPER_ARGV1;
+	snprintf(s[0], sizeof(s[0]), "%d", fd);
+	snprintf(s[1], sizeof(s[1]), "%d", op->id);
+	argv[2] = s[0];
+	argv[3] = s[1];
+	for (int i = 0; i < CR_OP_ARGS; i++) {
+		snprintf(s[2 + i], sizeof(s[2 + i]), "%ld", op->arg[i]);
+		argv[4 + i] = s[2 + i];
+	}
+	argv[4 + CR_OP_ARGS] = NULL;
+	execv(exe, argv);
+}
+
+/*
+ * Switch to @c and run @op, writing the result to @fd.  Runs in a child
+ * that is about to exit; returns only through _exit().
+ */
+static inline void cr_run_as(const struct cr_creds *c, const struct cr_op *op,
+			     int fd)
+{
+	struct cr_result res = {};
+	bool eff_cr = c->eff_cr, eff_sa = c->eff_sys_admin;
+
+	errno = 0;
+	res.setup_failed = 1;
+	if (cr_become_nobody()) {
+		cr_fail(&res, "setresuid(65534)");
+		goto out;
+	}
+	cr_dumpable();
+	switch (c->how) {
+	case CR_DIRECT:
+		if (cr_set_caps(c->perm_cr, c->perm_sys_admin, eff_cr, eff_sa,
+				false)) {
+			cr_fail(&res, "cap_set_proc");
+			goto out;
+		}
+		break;
+	case CR_FILE_CAP:
+		if (cr_set_caps(false, false, false, false, false)) {
+			cr_fail(&res, "cap_set_proc");
+			goto out;
+		}
+		cr_exec_helper(CR_FILECAP_EXE, fd, op);
+		cr_fail(&res, "execv(" CR_FILECAP_EXE ")");
+		goto out;
+	case CR_AMBIENT:
+		if (cr_set_caps(true, false, false, false, true) ||
+		    cap_set_ambient(CAP_CHECKPOINT_RESTORE, CAP_SET)) {
+			cr_fail(&res, "raising the ambient capability");
+			goto out;
+		}
+		cr_exec_helper(CR_PLAIN_EXE, fd, op);
+		cr_fail(&res, "execv(" CR_PLAIN_EXE ")");
+		goto out;
+	case CR_USERNS:
+		if (cr_set_caps(false, false, false, false, false) ||
+		    cr_enter_userns()) {
+			cr_fail(&res, "entering a new user namespace");
+			goto out;
+		}
+		if (c->own_pidns && cr_spawn_init(CLONE_NEWPID | CLONE_NEWIPC)) {
+			cr_fail(&res, "creating a PID namespace in the user namespace");
+			goto out;
+		}
+		if (cr_set_caps(c->perm_cr, c->perm_sys_admin, eff_cr, eff_sa,
+				false)) {
+			cr_fail(&res, "cap_set_proc in the user namespace");
+			goto out;
+		}
+		break;
+	}
+	errno = 0;
+	res.setup_failed = 0;
+	cr_dispatch(op, &res);
+out:
+	if (write(fd, &res, sizeof(res)) != sizeof(res))
+		_exit(2);
+	_exit(0);
+}
+
+/* The world a test builds as root before switching credentials. */
+struct cr_world {
+	/* Fresh PID namespaces nested below the test's own (1 to 3). */
+	int pidns_depth;
+	/* The innermost PID namespace is owned by a user namespace that
+	 * root created (a child of the initial one). */
+	bool pidns_in_child_userns;
+};
+
+/*
+ * Make @pidns a PID namespace owned by a new user namespace, and make it
+ * the one our children are born into.  The namespace's init is a child
+ * of a helper that dies with us.
+ */
+static inline int cr_setns_child_userns_pidns(void)
+{
+	int sync[2], fd;
+	char path[64], c;
+	pid_t helper;
+
+	if (pipe2(sync, O_CLOEXEC))
+		return -1;
+	helper = fork();
+	if (helper < 0)
+		return -1;
+	if (helper == 0) {
+		cr_die_with_parent();
+		if (unshare(CLONE_NEWUSER | CLONE_NEWPID))
+			_exit(1);
+		if (fork() == 0) {
+			cr_die_with_parent();
+			for (;;)
+				pause();
+		}
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(sync[1]);
+	if (read(sync[0], &c, 1) != 1)
+		return -1;
+	close(sync[0]);
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid_for_children", helper);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (setns(fd, CLONE_NEWPID)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Wait for @pid and leave with its exit status. */
+static inline void cr_relay_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		_exit(3);
+	_exit(WEXITSTATUS(status));
+}
+
+/*
+ * Build the world described by @w, switch to @c and run @op in it.
+ * Returns the result; a setup failure is reported as a test failure.
+ */
+static inline void __cr_report(struct __test_metadata *_metadata,
+				const struct cr_creds *c, int expected,
+				int observed);
+
+static inline struct cr_result __cr_run(struct __test_metadata *_metadata,
+					const struct cr_world *w,
+					const struct cr_creds *c,
+					const struct cr_op *op, int expected)
+{
+	struct cr_result res = { .err = -1 };
+	int pipefd[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pipefd)) {
+		return res;
+	}
+	pid = fork();
+	ASSERT_LE(0, pid) {
+		return res;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		cr_die_with_parent();
+		if (unshare(CLONE_NEWIPC | CLONE_NEWUTS))
+			_exit(10);
+		for (int level = 1; level <= w->pidns_depth; level++) {
+			if (level == w->pidns_depth && w->pidns_in_child_userns) {
+				if (cr_setns_child_userns_pidns())
+					_exit(11);
+			} else if (unshare(CLONE_NEWPID)) {
+				_exit(12);
+			}
+			pid = fork();
+			if (pid < 0)
+				_exit(13);
+			if (pid > 0)
+				cr_relay_exit(pid);
+			cr_die_with_parent();
+		}
+		cr_run_as(c, op, pipefd[1]);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &res, sizeof(res)) != sizeof(res))
+		res.err = -1;
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(true, WIFEXITED(status)) {
+		TH_LOG("the operation's process died: status %#x", status);
+	}
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("setting up the namespaces failed at step %d",
+		       WEXITSTATUS(status));
+	}
+	EXPECT_NE(-1, res.err) {
+		TH_LOG("the operation reported no result");
+	}
+	EXPECT_EQ(0, res.setup_failed) {
+		TH_LOG("switching credentials failed at \"%s\": %s", res.what,
+		       strerror(res.err));
+	}
+	__cr_report(_metadata, c, expected, res.err);
+	return res;
+}
+
+/*
+ * Run @op under @c in @w; @expected (0 or an errno) is only reported for
+ * the results table, the caller asserts.
+ */
+#define cr_run(w, c, op, expected) __cr_run(_metadata, w, c, op, expected)
+
+/* Skips a test whose variant needs what this kernel or system lacks. */
+#define CR_SKIP_UNLESS_SUPPORTED(creds)						\
+	do {									\
+		if (cr_cap_last_cap() < CAP_CHECKPOINT_RESTORE)			\
+			SKIP(return, "kernel lacks CAP_CHECKPOINT_RESTORE (cap_last_cap %d)", \
+			     cr_cap_last_cap());				\
+		if ((creds)->how == CR_FILE_CAP &&				\
+		    access(CR_FILECAP_EXE, X_OK))				\
+			SKIP(return, "no file capabilities on tmpfs (missing CONFIG_TMPFS_XATTR?)"); \
+	} while (0)
+
+/*
+ * One line per case for the project's results table (scripts/crcap run):
+ *   # crcap-result <fixture>.<variant>.<test> expected=<errno> observed=<errno>
+ */
+static inline const char *cr_errname(int err)
+{
+	switch (err) {
+	case 0:		return "ok";
+	case EPERM:	return "EPERM";
+	case EACCES:	return "EACCES";
+	case EINVAL:	return "EINVAL";
+	case EEXIST:	return "EEXIST";
+	case EFAULT:	return "EFAULT";
+	case EBUSY:	return "EBUSY";
+	}
+	return strerror(err);
+}
+
+static inline void __cr_report(struct __test_metadata *_metadata,
+			       const struct cr_creds *c, int expected,
+			       int observed)
+{
+	printf("# crcap-result %s.%s.%s expected=%s", _metadata->fixture->name,
+	       c->name ? c->name : "-", _metadata->name, cr_errname(expected));
+	printf(" observed=%s\n", cr_errname(observed));
+	fflush(stdout);
+}
+
+#define CR_CREDS_VARIANT(fixture, variant_name, ...)				\
+	FIXTURE_VARIANT_ADD(fixture, variant_name) {				\
+		.creds = { .name = #variant_name, __VA_ARGS__ },		\
+	}
+
+/* The credential sets every operation runs under. */
+#define CR_CREDS_FIXTURE(fixture)						\
+	FIXTURE(fixture) {};							\
+	FIXTURE_VARIANT(fixture) { struct cr_creds creds; };			\
+	CR_CREDS_VARIANT(fixture, nobody_no_caps, .how = CR_DIRECT);		\
+	CR_CREDS_VARIANT(fixture, nobody_cap_cr, .how = CR_DIRECT,		\
+			 .perm_cr = true, .eff_cr = true);			\
+	CR_CREDS_VARIANT(fixture, nobody_cap_sys_admin, .how = CR_DIRECT,	\
+			 .perm_sys_admin = true, .eff_sys_admin = true);	\
+	CR_CREDS_VARIANT(fixture, nobody_cap_cr_and_sys_admin,			\
+			 .how = CR_DIRECT, .perm_cr = true, .eff_cr = true,	\
+			 .perm_sys_admin = true, .eff_sys_admin = true);	\
+	CR_CREDS_VARIANT(fixture, nobody_cap_cr_permitted_only,			\
+			 .how = CR_DIRECT, .perm_cr = true);			\
+	CR_CREDS_VARIANT(fixture, nobody_file_cap_cr, .how = CR_FILE_CAP);	\
+	CR_CREDS_VARIANT(fixture, nobody_ambient_cap_cr, .how = CR_AMBIENT);	\
+	CR_CREDS_VARIANT(fixture, userns_root, .how = CR_USERNS,		\
+			 .perm_cr = true, .eff_cr = true,			\
+			 .perm_sys_admin = true, .eff_sys_admin = true);	\
+	CR_CREDS_VARIANT(fixture, userns_cap_cr_only, .how = CR_USERNS,		\
+			 .perm_cr = true, .eff_cr = true);			\
+	CR_CREDS_VARIANT(fixture, userns_no_caps, .how = CR_USERNS);		\
+	FIXTURE_SETUP(fixture)							\
+	{									\
+		cr_private_tmp(_metadata);					\
+	}									\
+	FIXTURE_TEARDOWN(fixture) {}
+
+#endif /* _SELFTESTS_CHECKPOINT_RESTORE_COMMON_H */

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * clone3() set_tid: choosing the PID of a new task, per PID namespace
+ * level, needs CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the user
+ * namespace owning each level.
+ *
+ * All PIDs are chosen inside PID namespaces the test creates, so no test
+ * depends on a free PID of the host.
+ */
+
+#include "common.h"
+
+enum {
+	OP_SET_TID,
+};
+
+/* OP_SET_TID arg[5] flags */
+#define SET_TID_NULL_ARRAY	0x1	/* set_tid = NULL, size as given */
+#define SET_TID_BAD_POINTER	0x2	/* set_tid points to unmapped memory */
+#define SET_TID_THREAD		0x4	/* CLONE_THREAD at the chosen TID */
+#define SET_TID_DEPTH_PLUS_ONE	0x8	/* size = this task's nesting + 2 */
+#define SET_TID_PID_MAX		0x10	/* set_tid[0] = pid_max */
+
+#if defined(__x86_64__)
+/*
+ * clone3() for a thread that exits at once: the child must not touch the
+ * stack, so it calls exit(0) straight from the instruction after the
+ * system call.
+ */
+static long clone3_exiting_thread(struct cr_clone_args *args)
+{
+	register long ret asm("rax") = __NR_clone3;
+	register long a1 asm("rdi") = (long)args;
+	register long a2 asm("rsi") = sizeof(*args);
+
+	asm volatile("syscall\n\t"
+		     "test %%rax, %%rax\n\t"
+		     "jnz 1f\n\t"
+		     "mov %[nr_exit], %%eax\n\t"
+		     "xor %%edi, %%edi\n\t"
+		     "syscall\n\t"
+		     "1:\n\t"
+		     : "+r"(ret)
+		     : "r"(a1), "r"(a2), [nr_exit] "i"(__NR_exit)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+#define HAVE_CLONE3_THREAD 1
+#else
+#define HAVE_CLONE3_THREAD 0
+#endif
+
+static int op_set_tid(const struct cr_op *op, struct cr_result *res)
+{
+	static char stack[4096] __attribute__((aligned(16)));
+	pid_t tids[CR_MAX_SET_TID + 1];
+	long size = op->arg[0], flags = op->arg[5];
+	int status = -1;
+	pid_t pid;
+
+	for (int i = 0; i <= CR_MAX_SET_TID; i++)
+		tids[i] = i < 3 ? op->arg[1 + i] : op->arg[1];
+	if (flags & SET_TID_DEPTH_PLUS_ONE)
+		size = cr_nspid_levels() + 1;
+	if (flags & SET_TID_PID_MAX) {
+		FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+
+		if (!f || fscanf(f, "%d", &tids[0]) != 1)
+			return cr_fail(res, "reading pid_max");
+		fclose(f);
+	}
+	res->val[2] = size;
+
+	if (flags & (SET_TID_NULL_ARRAY | SET_TID_BAD_POINTER | SET_TID_THREAD)) {
+		struct cr_clone_args args = {
+			.exit_signal = SIGCHLD,
+			.set_tid = (uintptr_t)tids,
+			.set_tid_size = size,
+		};
+
+		if (flags & SET_TID_NULL_ARRAY)
+			args.set_tid = 0;
+		if (flags & SET_TID_BAD_POINTER)
+			args.set_tid = CR_UNMAPPED_ADDR;
+		if (flags & SET_TID_THREAD) {
+#if HAVE_CLONE3_THREAD
+			args.flags = CLONE_VM | CLONE_FS | CLONE_FILES |
+				     CLONE_SIGHAND | CLONE_THREAD |
+				     CLONE_SYSVSEM;
+			args.exit_signal = 0;
+			args.stack = (uintptr_t)stack;
+			args.stack_size = sizeof(stack);
+			pid = clone3_exiting_thread(&args);
+			if (pid < 0) {
+				errno = -pid;
+				return cr_fail(res, "clone3(CLONE_THREAD)");
+			}
+			res->val[0] = pid;
+			res->val[1] = 0;
+			return 0;
+#else
+			errno = EOPNOTSUPP;
+			return cr_fail(res, "no clone3 thread helper here");
+#endif
+		}
+		pid = sys_clone3(&args);
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0)
+			return cr_fail(res, "clone3");
+		waitpid(pid, NULL, 0);
+		res->val[0] = pid;
+		return 0;
+	}
+
+	pid = cr_clone3_set_tid(tids, size, &status);
+	if (pid < 0)
+		return cr_fail(res, "clone3");
+	res->val[0] = pid;
+	res->val[1] = status;
+	return 0;
+}
+
+static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
+{
+	switch (op->id) {
+	case OP_SET_TID:
+		return op_set_tid(op, res);
+	}
+	errno = EINVAL;
+	return cr_fail(res, "unknown operation");
+}
+
+/*
+ * Place one task at @tids (innermost first) in @w under the variant's
+ * credentials and check the result against what the credentials allow.
+ */
+static void check_set_tid(struct __test_metadata *_metadata,
+			  const struct cr_creds *creds,
+			  const struct cr_world *w, enum cr_scope scope,
+			  int size, const pid_t *tids, long flags)
+{
+	struct cr_op op = { .id = OP_SET_TID, .arg = { size } };
+	struct cr_result res;
+
+	for (int i = 0; i < size && i < 3; i++)
+		op.arg[1 + i] = tids[i];
+	op.arg[5] = flags;
+	res = cr_run(w, creds, &op, cr_creds_allowed(creds, scope) ? 0 : EPERM);
+	if (cr_creds_allowed(creds, scope)) {
+		ASSERT_EQ(0, res.err) {
+			TH_LOG("set_tid refused with %s at \"%s\", but the credentials hold the capability",
+			       strerror(res.err), res.what);
+		}
+		/*
+		 * clone3() returns the PID in the caller's own namespace: the
+		 * innermost one, unless children are born one level deeper.
+		 */
+		if (!creds->own_pidns)
+			ASSERT_EQ(tids[0], res.val[0]);
+		ASSERT_EQ(0, res.val[1]) {
+			TH_LOG("NSpid of the new task does not end with the chosen PIDs");
+		}
+	} else {
+		ASSERT_EQ(EPERM, res.err) {
+			TH_LOG("set_tid %s (%s), expected EPERM: the credentials lack the capability in the target namespace's owner",
+			       res.err ? strerror(res.err) : "succeeded",
+			       res.what);
+		}
+	}
+}
+
+CR_CREDS_FIXTURE(set_tid);
+
+TEST_F(set_tid, one_level)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	const pid_t tids[] = { 100 };
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
+		      tids, 0);
+}
+
+TEST_F(set_tid, nested_two_levels)
+{
+	const struct cr_world w = { .pidns_depth = 2 };
+	const pid_t tids[] = { 200, 300 };
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 2,
+		      tids, 0);
+}
+
+TEST_F(set_tid, nested_three_levels)
+{
+	const struct cr_world w = { .pidns_depth = 3 };
+	const pid_t tids[] = { 400, 500, 600 };
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 3,
+		      tids, 0);
+}
+
+/* Only the innermost of three levels: the outer ones pick freely. */
+TEST_F(set_tid, innermost_of_three_levels)
+{
+	const struct cr_world w = { .pidns_depth = 3 };
+	const pid_t tids[] = { 4242 };
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
+		      tids, 0);
+}
+
+/*
+ * A PID namespace owned by a user namespace that root made: a capability
+ * in the initial user namespace counts there too, one held only in an
+ * unrelated user namespace does not.
+ */
+TEST_F(set_tid, pidns_owned_by_child_userns)
+{
+	const struct cr_world w = { .pidns_depth = 1,
+				    .pidns_in_child_userns = true };
+	const pid_t tids[] = { 150 };
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
+		      tids, 0);
+}
+
+TEST_F(set_tid, thread_at_chosen_tid)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	const pid_t tids[] = { 700 };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .arg = { 1, 700, 0, 0, 0, SET_TID_THREAD } };
+	struct cr_result res;
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (!HAVE_CLONE3_THREAD)
+		SKIP(return, "no stackless clone3 thread helper for this architecture");
+	res = cr_run(&w, &variant->creds, &op,
+		     cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
+		     0 : EPERM);
+	if (cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS)) {
+		ASSERT_EQ(0, res.err) {
+			TH_LOG("thread at TID 700 refused: %s", strerror(res.err));
+		}
+		ASSERT_EQ(tids[0], res.val[0]);
+	} else {
+		ASSERT_EQ(EPERM, res.err);
+	}
+}
+
+/* Taking a PID in use: EEXIST if allowed to choose, EPERM before that. */
+TEST_F(set_tid, pid_in_use_is_eexist)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 1 } };
+	struct cr_result res;
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	/* PID 1 of the fresh namespace is the task running the operation. */
+	res = cr_run(&w, &variant->creds, &op,
+		     cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
+		     EEXIST : EPERM);
+	if (cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS)) {
+		ASSERT_EQ(EEXIST, res.err);
+	} else {
+		ASSERT_EQ(EPERM, res.err);
+	}
+}
+
+/*
+ * Malformed requests are refused with EINVAL (or EFAULT) before the
+ * capability is looked at, whatever the credentials.
+ */
+static void check_invalid(struct __test_metadata *_metadata,
+			  const struct cr_creds *creds, long size, long tid,
+			  long flags, int expected)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	struct cr_op op = { .id = OP_SET_TID, .arg = { size, tid, tid, tid } };
+	struct cr_result res;
+
+	op.arg[5] = flags;
+	res = cr_run(&w, creds, &op, expected);
+	ASSERT_EQ(expected, res.err) {
+		TH_LOG("set_tid size %ld (effective %ld) tid %ld: got %s (%s)",
+		       size, res.val[2], tid,
+		       res.err ? strerror(res.err) : "success", res.what);
+	}
+}
+
+TEST_F(set_tid, pid_zero_is_einval)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, 1, 0, 0, EINVAL);
+}
+
+TEST_F(set_tid, negative_pid_is_einval)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, 1, -5, 0, EINVAL);
+}
+
+TEST_F(set_tid, pid_max_is_einval)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, 1, 0, SET_TID_PID_MAX, EINVAL);
+}
+
+TEST_F(set_tid, size_over_nesting_depth_is_einval)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, 0, 100,
+		      SET_TID_DEPTH_PLUS_ONE, EINVAL);
+}
+
+TEST_F(set_tid, size_over_max_level_is_einval)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, CR_MAX_SET_TID + 1, 100, 0,
+		      EINVAL);
+}
+
+TEST_F(set_tid, null_array_with_size_is_einval)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, 1, 100, SET_TID_NULL_ARRAY,
+		      EINVAL);
+}
+
+TEST_F(set_tid, array_with_size_zero_is_einval)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, 0, 100, SET_TID_BAD_POINTER,
+		      EINVAL);
+}
+
+TEST_F(set_tid, bad_array_pointer_is_efault)
+{
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_invalid(_metadata, &variant->creds, 1, 100, SET_TID_BAD_POINTER,
+		      EFAULT);
+}
+
+/*
+ * Namespace-local capabilities: root of a new user namespace that made
+ * its own PID namespace may choose PIDs in it with CAP_CHECKPOINT_RESTORE
+ * or CAP_SYS_ADMIN held there, and not without.
+ */
+FIXTURE(own_pidns) {};
+
+FIXTURE_VARIANT(own_pidns) {
+	struct cr_creds creds;
+};
+
+CR_CREDS_VARIANT(own_pidns, userns_root, .how = CR_USERNS, .own_pidns = true,
+		 .perm_cr = true, .eff_cr = true,
+		 .perm_sys_admin = true, .eff_sys_admin = true);
+
+CR_CREDS_VARIANT(own_pidns, userns_cap_cr_only, .how = CR_USERNS,
+		 .own_pidns = true, .perm_cr = true, .eff_cr = true);
+
+CR_CREDS_VARIANT(own_pidns, userns_cap_sys_admin_only, .how = CR_USERNS,
+		 .own_pidns = true, .perm_sys_admin = true,
+		 .eff_sys_admin = true);
+
+CR_CREDS_VARIANT(own_pidns, userns_cap_cr_permitted_only, .how = CR_USERNS,
+		 .own_pidns = true, .perm_cr = true);
+
+CR_CREDS_VARIANT(own_pidns, userns_no_caps, .how = CR_USERNS,
+		 .own_pidns = true);
+
+FIXTURE_SETUP(own_pidns)
+{
+	cr_private_tmp(_metadata);
+}
+
+FIXTURE_TEARDOWN(own_pidns) {}
+
+TEST_F(own_pidns, set_tid)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	const pid_t tids[] = { 321 };
+
+	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_CALLER_USERNS,
+		      1, tids, 0);
+}
+
+TEST_HARNESS_MAIN

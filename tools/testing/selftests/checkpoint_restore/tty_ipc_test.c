@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The later users of checkpoint_restore_ns_capable():
+ *  - TIOCSLCKTRMIOS (locking termios flags of a tty): the capability in
+ *    the initial user namespace (6.8, earlier CAP_SYS_ADMIN only);
+ *  - kernel.{msg,sem,shm}_next_id: writable with the capability in the
+ *    user namespace owning the IPC namespace (5.16); without it the file
+ *    opens read-only for others (EACCES), and no audit record is made.
+ * All IPC writes happen in an IPC namespace the test made.
+ */
+
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <termios.h>
+
+#include "common.h"
+
+enum {
+	OP_LOCK_TERMIOS,
+	OP_IPC_NEXT_ID,		/* arg0: enum ipc_kind, arg1: id */
+};
+
+enum ipc_kind { IPC_MSG, IPC_SEM, IPC_SHM };
+
+static const char *const next_id_file[] = {
+	[IPC_MSG] = "/proc/sys/kernel/msg_next_id",
+	[IPC_SEM] = "/proc/sys/kernel/sem_next_id",
+	[IPC_SHM] = "/proc/sys/kernel/shm_next_id",
+};
+
+/* val[0] = 1 if TIOCGLCKTRMIOS reads back the locked flags. */
+static int op_lock_termios(const struct cr_op *op, struct cr_result *res)
+{
+	struct termios lock = {}, back = {};
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cr_fail(res, "posix_openpt");
+	lock.c_cflag = CSIZE;
+	lock.c_lflag = ECHO;
+	if (ioctl(fd, TIOCSLCKTRMIOS, &lock)) {
+		cr_fail(res, "ioctl(TIOCSLCKTRMIOS)");
+		close(fd);
+		return res->err;
+	}
+	if (!ioctl(fd, TIOCGLCKTRMIOS, &back))
+		res->val[0] = back.c_cflag == CSIZE && back.c_lflag == ECHO;
+	close(fd);
+	return 0;
+}
+
+/* val[0] = the id the next object got. */
+static int op_ipc_next_id(const struct cr_op *op, struct cr_result *res)
+{
+	const char *file = next_id_file[op->arg[0]];
+	char buf[32];
+	int fd, len, id = -1;
+
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cr_fail(res, "open(*_next_id) for writing");
+	len = snprintf(buf, sizeof(buf), "%ld", op->arg[1]);
+	if (write(fd, buf, len) != len) {
+		close(fd);
+		return cr_fail(res, "write(*_next_id)");
+	}
+	close(fd);
+	switch (op->arg[0]) {
+	case IPC_MSG:
+		id = msgget(IPC_PRIVATE, 0600);
+		if (id >= 0)
+			msgctl(id, IPC_RMID, NULL);
+		break;
+	case IPC_SEM:
+		id = semget(IPC_PRIVATE, 1, 0600);
+		if (id >= 0)
+			semctl(id, 0, IPC_RMID);
+		break;
+	case IPC_SHM:
+		id = shmget(IPC_PRIVATE, 4096, 0600);
+		if (id >= 0)
+			shmctl(id, IPC_RMID, NULL);
+		break;
+	}
+	if (id < 0)
+		return cr_fail(res, "creating an IPC object");
+	res->val[0] = id;
+	return 0;
+}
+
+static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
+{
+	switch (op->id) {
+	case OP_LOCK_TERMIOS:
+		return op_lock_termios(op, res);
+	case OP_IPC_NEXT_ID:
+		return op_ipc_next_id(op, res);
+	}
+	errno = EINVAL;
+	return cr_fail(res, "unknown operation");
+}
+
+CR_CREDS_FIXTURE(tty_ipc);
+
+TEST_F(tty_ipc, tiocslcktrmios_locks_termios)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	struct cr_op op = { .id = OP_LOCK_TERMIOS };
+	const struct cr_creds *c = &variant->creds;
+	struct cr_result res;
+	int fd;
+
+	CR_SKIP_UNLESS_SUPPORTED(c);
+	fd = posix_openpt(O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		SKIP(return, "no pseudo-terminals: %s (missing CONFIG_UNIX98_PTYS or devpts?)",
+		     strerror(errno));
+	close(fd);
+	res = cr_run(&w, c, &op,
+		     cr_creds_allowed(c, CR_SCOPE_INIT_USERNS) ? 0 : EPERM);
+	if (cr_creds_allowed(c, CR_SCOPE_INIT_USERNS)) {
+		/* Before 6.8 only CAP_SYS_ADMIN unlocks this ioctl. */
+		if (res.err == EPERM && !cr_creds_init_sys_admin(c) &&
+		    !cr_kernel_at_least(6, 8))
+			SKIP(return, "this kernel (< 6.8, no backport) gates TIOCSLCKTRMIOS on CAP_SYS_ADMIN only");
+		ASSERT_EQ(0, res.err) {
+			TH_LOG("%s: %s", res.what, strerror(res.err));
+		}
+		ASSERT_EQ(1, res.val[0]) {
+			TH_LOG("TIOCGLCKTRMIOS does not read back the locked flags");
+		}
+	} else {
+		ASSERT_EQ(EPERM, res.err) {
+			TH_LOG("%s: %s, expected EPERM (initial user namespace only)",
+			       res.what, res.err ? strerror(res.err) : "success");
+		}
+	}
+}
+
+static void check_next_id(struct __test_metadata *_metadata,
+			  const struct cr_creds *c, enum ipc_kind kind,
+			  long id)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	struct cr_op op = { .id = OP_IPC_NEXT_ID, .arg = { kind, id } };
+	struct cr_result res;
+
+	CR_SKIP_UNLESS_SUPPORTED(c);
+	if (access(next_id_file[kind], F_OK))
+		SKIP(return, "no %s (missing CONFIG_CHECKPOINT_RESTORE or CONFIG_SYSVIPC?)",
+		     next_id_file[kind]);
+	if (!cr_kernel_at_least(5, 16))
+		SKIP(return, "kernel before 5.16: *_next_id are root-only, not capability-gated");
+	res = cr_run(&w, c, &op,
+		     cr_creds_allowed(c, CR_SCOPE_TEST_NS) ? 0 : EACCES);
+	if (cr_creds_allowed(c, CR_SCOPE_TEST_NS)) {
+		ASSERT_EQ(0, res.err) {
+			TH_LOG("%s: %s", res.what, strerror(res.err));
+		}
+		ASSERT_EQ(id, res.val[0]) {
+			TH_LOG("the new object did not get the id written to %s",
+			       next_id_file[kind]);
+		}
+	} else {
+		ASSERT_EQ(EACCES, res.err) {
+			TH_LOG("%s: %s, expected EACCES (file opens read-only without the capability)",
+			       res.what, res.err ? strerror(res.err) : "success");
+		}
+	}
+}
+
+TEST_F(tty_ipc, msg_next_id)
+{
+	check_next_id(_metadata, &variant->creds, IPC_MSG, 4711);
+}
+
+TEST_F(tty_ipc, sem_next_id)
+{
+	check_next_id(_metadata, &variant->creds, IPC_SEM, 815);
+}
+
+TEST_F(tty_ipc, shm_next_id)
+{
+	check_next_id(_metadata, &variant->creds, IPC_SHM, 1234);
+}
+
+TEST_HARNESS_MAIN
