@@ -20,7 +20,9 @@
 #ifndef _SELFTESTS_CHECKPOINT_RESTORE_COMMON_H
 #define _SELFTESTS_CHECKPOINT_RESTORE_COMMON_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -385,16 +387,20 @@ static inline int cr_copy_self(const char *path, const char *text)
 }
 
 /*
- * Private mount namespace with a fresh tmpfs on /tmp, and the helper
- * copies of this binary in it.  Only changes the calling process.
+ * Private mount namespace with a fresh tmpfs on /tmp and, for the variants
+ * that exec, the helper copies of this binary in it.  Only changes the
+ * calling process.
  */
-static inline void cr_private_tmp(struct __test_metadata *_metadata)
+static inline void cr_private_tmp(struct __test_metadata *_metadata,
+				  const struct cr_creds *c)
 {
 	ASSERT_EQ(0, unshare(CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("crcap", CR_DIR, "tmpfs", 0, "mode=1777,size=32m"));
-	ASSERT_EQ(0, cr_copy_self(CR_PLAIN_EXE, NULL));
-	if (cr_copy_self(CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
+	if (c->how == CR_AMBIENT)
+		ASSERT_EQ(0, cr_copy_self(CR_PLAIN_EXE, NULL));
+	if (c->how == CR_FILE_CAP &&
+	    cr_copy_self(CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
 		TH_LOG("cannot set a file capability on tmpfs: %s (missing CONFIG_TMPFS_XATTR?)",
 		       strerror(errno));
 		unlink(CR_FILECAP_EXE);
@@ -782,7 +788,7 @@ static inline void __cr_report(struct __test_metadata *_metadata,
 	CR_CREDS_VARIANT(fixture, userns_no_caps, .how = CR_USERNS);		\
 	FIXTURE_SETUP(fixture)							\
 	{									\
-		cr_private_tmp(_metadata);					\
+		cr_private_tmp(_metadata, &variant->creds);			\
 	}									\
 	FIXTURE_TEARDOWN(fixture) {}
 

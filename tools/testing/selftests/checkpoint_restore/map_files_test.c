@@ -6,9 +6,9 @@
  * memfd or a deleted file that is mapped by the process it checkpoints.
  */
 
-#include <sys/mman.h>
-
 #include "common.h"
+
+#include <sys/mman.h>
 
 enum {
 	OP_MAP_FILES,	/* arg0: enum map_kind */

@@ -7,9 +7,9 @@
  * and a regression could not change the host.
  */
 
-#include <sys/ptrace.h>
-
 #include "common.h"
+
+#include <sys/ptrace.h>
 
 #ifndef PTRACE_O_SUSPEND_SECCOMP
 #define PTRACE_O_SUSPEND_SECCOMP (1 << 21)

@@ -7,10 +7,10 @@
  * still need CAP_SYS_RESOURCE, which CAP_CHECKPOINT_RESTORE does not give.
  */
 
+#include "common.h"
+
 #include <linux/prctl.h>
 #include <sys/mman.h>
-
-#include "common.h"
 
 #define NEW_EXE "/bin/true"
 

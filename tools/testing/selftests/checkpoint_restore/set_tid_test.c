@@ -376,7 +376,7 @@ CR_CREDS_VARIANT(own_pidns, userns_no_caps, .how = CR_USERNS,
 
 FIXTURE_SETUP(own_pidns)
 {
-	cr_private_tmp(_metadata);
+	cr_private_tmp(_metadata, &variant->creds);
 }
 
 FIXTURE_TEARDOWN(own_pidns) {}

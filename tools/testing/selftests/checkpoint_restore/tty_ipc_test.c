@@ -9,13 +9,13 @@
  * All IPC writes happen in an IPC namespace the test made.
  */
 
+#include "common.h"
+
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <termios.h>
-
-#include "common.h"
 
 enum {
 	OP_LOCK_TERMIOS,
