@@ -50,6 +50,10 @@
 #define __NR_clone3 435
 #endif
 
+#ifndef __aligned
+#define __aligned(x) __attribute__((aligned(x)))
+#endif
+
 #ifndef CAP_CHECKPOINT_RESTORE
 #define CAP_CHECKPOINT_RESTORE 40
 #endif
@@ -209,14 +213,20 @@ static inline bool cr_kernel_at_least(int major, int minor)
 enum cr_how {
 	/* uid 65534, capabilities set with cap_set_proc(). */
 	CR_DIRECT,
-	/* uid 65534 without capabilities, then exec of a binary carrying
-	 * the file capability cap_checkpoint_restore+ep. */
+	/*
+	 * uid 65534 without capabilities, then exec of a binary carrying
+	 * the file capability cap_checkpoint_restore+ep.
+	 */
 	CR_FILE_CAP,
-	/* uid 65534, CAP_CHECKPOINT_RESTORE raised in the ambient set,
-	 * then exec of a binary without file capabilities. */
+	/*
+	 * uid 65534, CAP_CHECKPOINT_RESTORE raised in the ambient set,
+	 * then exec of a binary without file capabilities.
+	 */
 	CR_AMBIENT,
-	/* uid 65534 without capabilities, then unshare(CLONE_NEWUSER):
-	 * root of a new user namespace, capabilities only there. */
+	/*
+	 * uid 65534 without capabilities, then unshare(CLONE_NEWUSER):
+	 * root of a new user namespace, capabilities only there.
+	 */
 	CR_USERNS,
 };
 
@@ -228,9 +238,11 @@ struct cr_creds {
 	bool perm_cr, perm_sys_admin;
 	/* Capabilities in the effective set (CR_DIRECT, CR_USERNS). */
 	bool eff_cr, eff_sys_admin;
-	/* CR_USERNS: while still holding every capability there, create a
+	/*
+	 * CR_USERNS: while still holding every capability there, create a
 	 * PID namespace owned by the new user namespace, with an init, and
-	 * have children born into it. */
+	 * have children born into it.
+	 */
 	bool own_pidns;
 };
 
@@ -238,8 +250,10 @@ struct cr_creds {
 enum cr_scope {
 	/* The initial user namespace (map_files, TIOCSLCKTRMIOS). */
 	CR_SCOPE_INIT_USERNS,
-	/* The owner of a namespace the test built as root (set_tid,
-	 * ns_last_pid, ipc next_id): the initial one or a child of it. */
+	/*
+	 * The owner of a namespace the test built as root (set_tid,
+	 * ns_last_pid, ipc next_id): the initial one or a child of it.
+	 */
 	CR_SCOPE_TEST_NS,
 	/* The caller's own user namespace (PR_SET_MM_MAP exe_fd). */
 	CR_SCOPE_CALLER_USERNS,
@@ -585,8 +599,10 @@ out:
 struct cr_world {
 	/* Fresh PID namespaces nested below the test's own (1 to 3). */
 	int pidns_depth;
-	/* The innermost PID namespace is owned by a user namespace that
-	 * root created (a child of the initial one). */
+	/*
+	 * The innermost PID namespace is owned by a user namespace that
+	 * root created (a child of the initial one).
+	 */
 	bool pidns_in_child_userns;
 };
 

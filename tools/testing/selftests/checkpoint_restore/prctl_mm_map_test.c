@@ -199,8 +199,10 @@ TEST_F(prctl_mm_map, exe_fd_replaces_proc_self_exe)
 	}
 }
 
-/* Without exe_fd the same map is accepted from anybody: the EPERM above
- * comes from the capability check, not from a malformed map. */
+/*
+ * Without exe_fd the same map is accepted from anybody: the EPERM above
+ * comes from the capability check, not from a malformed map.
+ */
 TEST_F(prctl_mm_map, map_without_exe_fd_needs_no_capability)
 {
 	const struct cr_world w = { .pidns_depth = 1 };

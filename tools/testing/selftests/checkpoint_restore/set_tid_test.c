@@ -52,7 +52,7 @@ static long clone3_exiting_thread(struct cr_clone_args *args)
 
 static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 {
-	static char stack[4096] __attribute__((aligned(16)));
+	static char stack[4096] __aligned(16);
 	pid_t tids[CR_MAX_SET_TID + 1];
 	long size = op->arg[0], flags = op->arg[5];
 	int status = -1;
