@@ -244,6 +244,12 @@ struct cr_creds {
 	 * have children born into it.
 	 */
 	bool own_pidns;
+	/*
+	 * SELinux: exec into the domain u:r:<domain> before the operation
+	 * (CR_AMBIENT, CR_USERNS).  With CR_AMBIENT, perm_sys_admin also
+	 * raises CAP_SYS_ADMIN in the ambient set.
+	 */
+	const char *domain;
 };
 
 /* Which user namespace an operation needs the capability in. */
@@ -411,7 +417,7 @@ static inline void cr_private_tmp(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, unshare(CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("crcap", CR_DIR, "tmpfs", 0, "mode=1777,size=32m"));
-	if (c->how == CR_AMBIENT)
+	if (c->how == CR_AMBIENT || c->domain)
 		ASSERT_EQ(0, cr_copy_self(CR_PLAIN_EXE, NULL));
 	if (c->how == CR_FILE_CAP &&
 	    cr_copy_self(CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
@@ -507,6 +513,41 @@ static inline int cr_become_nobody(void)
 	return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
+/* CAP_CHECKPOINT_RESTORE (and CAP_SYS_ADMIN) in the ambient set. */
+static inline int cr_raise_ambient(bool sys_admin)
+{
+	cap_value_t v[] = { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN };
+	int n = sys_admin ? 2 : 1, ret = -1;
+	cap_t caps = cap_init();
+
+	if (!caps)
+		return -1;
+	if (!cap_set_flag(caps, CAP_PERMITTED, n, v, CAP_SET) &&
+	    !cap_set_flag(caps, CAP_INHERITABLE, n, v, CAP_SET) &&
+	    !cap_set_proc(caps))
+		ret = 0;
+	cap_free(caps);
+	for (int i = 0; !ret && i < n; i++)
+		ret = cap_set_ambient(v[i], CAP_SET);
+	return ret;
+}
+
+/* The SELinux domain of our next execve(). */
+static inline int cr_set_exec_domain(const char *domain)
+{
+	char ctx[128];
+	int fd, len, ret = 0;
+
+	len = snprintf(ctx, sizeof(ctx), "u:r:%s", domain);
+	fd = open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, ctx, len) != len)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
 static inline void cr_exec_helper(const char *exe, int fd,
 				  const struct cr_op *op)
 {
@@ -561,9 +602,12 @@ static inline void cr_run_as(const struct cr_creds *c, const struct cr_op *op,
 		cr_fail(&res, "execv(" CR_FILECAP_EXE ")");
 		goto out;
 	case CR_AMBIENT:
-		if (cr_set_caps(true, false, false, false, true) ||
-		    cap_set_ambient(CAP_CHECKPOINT_RESTORE, CAP_SET)) {
+		if (cr_raise_ambient(c->perm_sys_admin)) {
 			cr_fail(&res, "raising the ambient capability");
+			goto out;
+		}
+		if (c->domain && cr_set_exec_domain(c->domain)) {
+			cr_fail(&res, "writing /proc/thread-self/attr/exec");
 			goto out;
 		}
 		cr_exec_helper(CR_PLAIN_EXE, fd, op);
@@ -582,6 +626,16 @@ static inline void cr_run_as(const struct cr_creds *c, const struct cr_op *op,
 		if (cr_set_caps(c->perm_cr, c->perm_sys_admin, eff_cr, eff_sa,
 				false)) {
 			cr_fail(&res, "cap_set_proc in the user namespace");
+			goto out;
+		}
+		if (c->domain) {
+			/* Root of the user namespace keeps its set across exec. */
+			if (cr_set_exec_domain(c->domain)) {
+				cr_fail(&res, "writing /proc/thread-self/attr/exec");
+				goto out;
+			}
+			cr_exec_helper(CR_PLAIN_EXE, fd, op);
+			cr_fail(&res, "execv(" CR_PLAIN_EXE ")");
 			goto out;
 		}
 		break;

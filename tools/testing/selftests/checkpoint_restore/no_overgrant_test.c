@@ -7,68 +7,7 @@
  * and a regression could not change the host.
  */
 
-#include "common.h"
-
-#include <sys/ptrace.h>
-
-#ifndef PTRACE_O_SUSPEND_SECCOMP
-#define PTRACE_O_SUSPEND_SECCOMP (1 << 21)
-#endif
-
-enum {
-	OP_MOUNT_TMPFS,
-	OP_SETHOSTNAME,
-	OP_SUSPEND_SECCOMP,	/* arg0: ptrace options */
-};
-
-static int op_mount(const struct cr_op *op, struct cr_result *res)
-{
-	if (mount("crcap", CR_DIR, "tmpfs", 0, "size=1m"))
-		return cr_fail(res, "mount(tmpfs)");
-	return 0;
-}
-
-static int op_sethostname(const struct cr_op *op, struct cr_result *res)
-{
-	if (sethostname("crcap", 5))
-		return cr_fail(res, "sethostname");
-	return 0;
-}
-
-/* PTRACE_SEIZE a child of ours with the given options. */
-static int op_seize(const struct cr_op *op, struct cr_result *res)
-{
-	pid_t child;
-
-	child = fork();
-	if (child < 0)
-		return cr_fail(res, "fork");
-	if (child == 0) {
-		cr_set_caps(false, false, false, false, false);
-		cr_die_with_parent();
-		for (;;)
-			pause();
-	}
-	if (ptrace(PTRACE_SEIZE, child, NULL, (void *)op->arg[0]))
-		cr_fail(res, "ptrace(PTRACE_SEIZE)");
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	return res->err;
-}
-
-static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
-{
-	switch (op->id) {
-	case OP_MOUNT_TMPFS:
-		return op_mount(op, res);
-	case OP_SETHOSTNAME:
-		return op_sethostname(op, res);
-	case OP_SUSPEND_SECCOMP:
-		return op_seize(op, res);
-	}
-	errno = EINVAL;
-	return cr_fail(res, "unknown operation");
-}
+#include "ops.h"
 
 static void check_sys_admin_only(struct __test_metadata *_metadata,
 				 const struct cr_creds *c, struct cr_op *op)
@@ -108,8 +47,8 @@ TEST_F(no_overgrant, sethostname_needs_cap_sys_admin)
 
 TEST_F(no_overgrant, ptrace_suspend_seccomp_needs_cap_sys_admin)
 {
-	struct cr_op seize = { .id = OP_SUSPEND_SECCOMP };
-	struct cr_op op = { .id = OP_SUSPEND_SECCOMP,
+	struct cr_op seize = { .id = OP_SEIZE };
+	struct cr_op op = { .id = OP_SEIZE,
 			    .arg = { PTRACE_O_SUSPEND_SECCOMP } };
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_result res;
