@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crcheck - does checkpoint/restore work here without root, and if not,
+ * what to change.
+ *
+ * For every operation a checkpoint/restore tool needs, crcheck predicts
+ * from the kernel, the credentials, the namespaces and the LSMs whether it
+ * is allowed, then tries it for real where that cannot change anything
+ * outside a short-lived child of its own:
+ *
+ *   set_tid      clone3() asking for PIDs that are taken (our own): EEXIST
+ *                means the capability check passed, EPERM that it did not;
+ *   ns_last_pid  predicted only: a write would move the host's PID counter;
+ *   map_files    open() of one of our own /proc/self/map_files links;
+ *   prctl_exe    PR_SET_MM_MAP with exe_fd in a child whose executable is
+ *                still mapped: EBUSY after the check passed, EPERM before;
+ *   lock_termios TIOCSLCKTRMIOS on a pseudo-terminal we just opened;
+ *   ipc_next_id  open() of kernel.msg_next_id for writing, nothing written;
+ *   ptrace       predicted only (attaching would stop somebody).
+ *
+ * Exit status: 0 when what --for needs works (all of it without --for),
+ * 1 when not, 2 on usage errors.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/prctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#ifndef CAP_CHECKPOINT_RESTORE
+#define CAP_CHECKPOINT_RESTORE 40
+#endif
+#ifndef PR_SET_MM_MAP
+#define PR_SET_MM_MAP 14
+#define PR_SET_MM_MAP_SIZE 15
+#endif
+
+enum op {
+	OP_SET_TID, OP_NS_LAST_PID, OP_MAP_FILES, OP_PRCTL_EXE,
+	OP_LOCK_TERMIOS, OP_IPC_NEXT_ID, OP_PTRACE, OP_NR
+};
+
+static const char *const op_name[OP_NR] = {
+	"set_tid", "ns_last_pid", "map_files", "prctl_exe", "lock_termios",
+	"ipc_next_id", "ptrace",
+};
+
+static const char *const op_what[OP_NR] = {
+	"clone3() set_tid: restore PIDs",
+	"write ns_last_pid: restore PIDs (old way)",
+	"open /proc/PID/map_files: dump mapped files",
+	"PR_SET_MM_MAP exe_fd: restore /proc/self/exe",
+	"TIOCSLCKTRMIOS: restore locked termios",
+	"write kernel.msg_next_id: restore ipc ids",
+	"ptrace other processes: dump",
+};
+
+/* What each use needs. */
+static const bool needed_for_dump[OP_NR] = {
+	[OP_MAP_FILES] = true, [OP_PTRACE] = true,
+};
+static const bool needed_for_restore[OP_NR] = {
+	[OP_SET_TID] = true, [OP_PRCTL_EXE] = true,
+};
+
+enum tri { NO, YES, UNKNOWN };
+
+struct verdict {
+	enum tri predicted, tried;	/* tried: UNKNOWN when not tried */
+	int tried_errno;
+	char reason[512];
+	char fix[256];
+};
+
+/* Everything crcheck found out. */
+static struct facts {
+	char release[65];
+	int cap_last_cap;
+	bool knows_cap;			/* capability 40 */
+	bool clone3;
+	bool config_cr;			/* CONFIG_CHECKPOINT_RESTORE */
+	bool tty_gated, ipc_gated;	/* operation asks for the capability */
+	bool eff_cr, eff_sa, perm_cr, amb_cr, bnd_cr, eff_ptrace;
+	unsigned long securebits;
+	bool no_new_privs;
+	bool init_userns, init_pidns;
+	/* Our user namespace owns these namespaces (NS_GET_USERNS). */
+	enum tri owns_pidns, owns_pidns_children, owns_ipcns;
+	int pidns_levels;
+	bool proc_sys_ro;
+	int yama;			/* -1: no Yama */
+	char lsms[256];
+	bool selinux, selinux_enforcing;
+	char selinux_context[256];
+	enum tri selinux_cr;		/* policy grants checkpoint_restore */
+	bool apparmor, landlock;
+	const char *exec_binary;	/* --exec: predict for this binary */
+	char file_caps[256];
+} f;
+
+static bool read_line(const char *path, char *buf, size_t size)
+{
+	FILE *fp = fopen(path, "re");
+	bool ok;
+
+	if (!fp)
+		return false;
+	ok = fgets(buf, size, fp) != NULL;
+	fclose(fp);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+static int read_int(const char *path, int dflt)
+{
+	char buf[64];
+
+	return read_line(path, buf, sizeof(buf)) ? atoi(buf) : dflt;
+}
+
+static bool version_at_least(int major, int minor)
+{
+	int ma = 0, mi = 0;
+
+	sscanf(f.release, "%d.%d", &ma, &mi);
+	return ma > major || (ma == major && mi >= minor);
+}
+
+static bool cap_in(cap_t caps, cap_flag_t set, cap_value_t cap)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+
+	return caps && !cap_get_flag(caps, cap, set, &v) && v == CAP_SET;
+}
+
+/*
+ * What capabilities would the process have after execve(@binary)?
+ * P' = (P(inh) & F(inh)) | (F(perm) & bounding) | P'(ambient),
+ * E' = F(effective) ? P' : P'(ambient)   (capabilities(7)).
+ */
+static void predict_exec(const char *binary, cap_t cur)
+{
+	cap_t fc = cap_get_file(binary);
+	bool fi = cap_in(fc, CAP_INHERITABLE, CAP_CHECKPOINT_RESTORE);
+	bool fp = cap_in(fc, CAP_PERMITTED, CAP_CHECKPOINT_RESTORE);
+	bool fe = false, amb = f.amb_cr && !fc;
+	bool pi = cap_in(cur, CAP_INHERITABLE, CAP_CHECKPOINT_RESTORE);
+	cap_value_t probe = CAP_SYS_ADMIN;
+	bool sa_fp = cap_in(fc, CAP_PERMITTED, probe);
+
+	if (fc) {
+		char *text = cap_to_text(fc, NULL);
+
+		snprintf(f.file_caps, sizeof(f.file_caps), "%s", text ? text : "?");
+		cap_free(text);
+		fe = cap_in(fc, CAP_EFFECTIVE, CAP_CHECKPOINT_RESTORE) ||
+		     cap_in(fc, CAP_EFFECTIVE, probe);
+	} else {
+		snprintf(f.file_caps, sizeof(f.file_caps), "none");
+	}
+	f.perm_cr = (pi && fi) || (fp && f.bnd_cr) || amb;
+	f.eff_cr = fe ? f.perm_cr : amb;
+	f.eff_sa = fe && sa_fp && !f.no_new_privs;
+	if (f.no_new_privs && fc) {
+		/* File capabilities are ignored under no_new_privs. */
+		f.perm_cr = amb;
+		f.eff_cr = amb;
+	}
+	cap_free(fc);
+}
+
+static void gather_creds(void)
+{
+	cap_t caps = cap_get_proc();
+
+	f.eff_cr = cap_in(caps, CAP_EFFECTIVE, CAP_CHECKPOINT_RESTORE);
+	f.perm_cr = cap_in(caps, CAP_PERMITTED, CAP_CHECKPOINT_RESTORE);
+	f.eff_sa = cap_in(caps, CAP_EFFECTIVE, CAP_SYS_ADMIN);
+	f.eff_ptrace = cap_in(caps, CAP_EFFECTIVE, CAP_SYS_PTRACE);
+	f.amb_cr = f.knows_cap &&
+		   cap_get_ambient(CAP_CHECKPOINT_RESTORE) == 1;
+	f.bnd_cr = f.knows_cap && cap_get_bound(CAP_CHECKPOINT_RESTORE) == 1;
+	f.securebits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	f.no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+	if (f.exec_binary)
+		predict_exec(f.exec_binary, caps);
+	cap_free(caps);
+}
+
+/* Ask the loaded policy itself, through selinuxfs. */
+static enum tri selinux_allows(const char *cls, const char *perm)
+{
+	char path[256], req[640], resp[256];
+	unsigned int allowed, index, bit;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/fs/selinux/class/%s/index", cls);
+	index = read_int(path, 0);
+	snprintf(path, sizeof(path), "/sys/fs/selinux/class/%s/perms/%s", cls, perm);
+	bit = read_int(path, 0);
+	if (!index || !bit)
+		return UNKNOWN;	/* the policy does not declare it */
+	fd = open("/sys/fs/selinux/access", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return UNKNOWN;
+	n = snprintf(req, sizeof(req), "%s %s %u", f.selinux_context,
+		     f.selinux_context, index);
+	if (write(fd, req, n) != n) {
+		close(fd);
+		return UNKNOWN;
+	}
+	n = read(fd, resp, sizeof(resp) - 1);
+	close(fd);
+	if (n <= 0)
+		return UNKNOWN;
+	resp[n] = '\0';
+	if (sscanf(resp, "%x", &allowed) != 1)
+		return UNKNOWN;
+	return (allowed & (1u << (bit - 1))) ? YES : NO;
+}
+
+#ifndef NS_GET_USERNS
+#define NS_GET_USERNS _IO(0xb7, 0x1)
+#endif
+
+/* Is the namespace at @path owned by the user namespace we are in? */
+static enum tri owned_by_our_userns(const char *path)
+{
+	struct stat owner, ours;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ufd;
+	enum tri ret = UNKNOWN;
+
+	if (fd < 0)
+		return UNKNOWN;
+	ufd = ioctl(fd, NS_GET_USERNS);
+	if (ufd >= 0) {
+		if (!fstat(ufd, &owner) && !stat("/proc/self/ns/user", &ours))
+			ret = owner.st_ino == ours.st_ino && owner.st_dev == ours.st_dev ?
+			      YES : NO;
+		close(ufd);
+	} else if (errno == EPERM) {
+		ret = NO;	/* owned by an ancestor we cannot see */
+	}
+	close(fd);
+	return ret;
+}
+
+static void gather(void)
+{
+	struct utsname u;
+	struct statvfs sv;
+	char buf[512];
+	int levels = 0;
+	FILE *fp;
+
+	uname(&u);
+	snprintf(f.release, sizeof(f.release), "%s", u.release);
+	f.cap_last_cap = read_int("/proc/sys/kernel/cap_last_cap", -1);
+	f.knows_cap = f.cap_last_cap >= CAP_CHECKPOINT_RESTORE;
+	{
+		uint64_t args[11] = { 0, 0, 0, 0, (uint64_t)-1 };
+
+		/* An invalid exit signal: refused before anything is made. */
+		f.clone3 = syscall(__NR_clone3, args, 88) < 0 && errno != ENOSYS;
+	}
+	{
+		unsigned int size = 0;
+
+		f.config_cr = !access("/proc/sys/kernel/ns_last_pid", F_OK) ||
+			      !prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0);
+	}
+	f.tty_gated = f.knows_cap && version_at_least(6, 8);
+	f.ipc_gated = f.config_cr && version_at_least(5, 16) &&
+		      !access("/proc/sys/kernel/msg_next_id", F_OK);
+
+	gather_creds();
+
+	if (read_line("/proc/self/uid_map", buf, sizeof(buf))) {
+		unsigned long a, b, c;
+
+		f.init_userns = sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 &&
+				a == 0 && b == 0 && c == 4294967295UL;
+	}
+	fp = fopen("/proc/self/status", "re");
+	while (fp && fgets(buf, sizeof(buf), fp)) {
+		char *p = buf + 6, *end;
+
+		if (strncmp(buf, "NSpid:", 6))
+			continue;
+		while (strtol(p, &end, 10), end != p) {
+			levels++;
+			p = end;
+		}
+	}
+	if (fp)
+		fclose(fp);
+	f.pidns_levels = levels;
+	f.owns_pidns = owned_by_our_userns("/proc/self/ns/pid");
+	f.owns_pidns_children = owned_by_our_userns("/proc/self/ns/pid_for_children");
+	f.owns_ipcns = owned_by_our_userns("/proc/self/ns/ipc");
+	f.init_pidns = levels == 1;
+	f.proc_sys_ro = !statvfs("/proc/sys/kernel", &sv) && (sv.f_flag & ST_RDONLY);
+	f.yama = read_int("/proc/sys/kernel/yama/ptrace_scope", -1);
+
+	if (!read_line("/sys/kernel/security/lsm", f.lsms, sizeof(f.lsms)))
+		snprintf(f.lsms, sizeof(f.lsms), "?");
+	f.selinux = !access("/sys/fs/selinux/enforce", F_OK);
+	f.selinux_enforcing = f.selinux && read_int("/sys/fs/selinux/enforce", 0) == 1;
+	f.selinux_cr = UNKNOWN;
+	if (f.selinux && read_line("/proc/self/attr/current", f.selinux_context,
+				   sizeof(f.selinux_context)))
+		f.selinux_cr = selinux_allows(f.init_userns ? "capability2" : "cap2_userns",
+					      "checkpoint_restore");
+	f.apparmor = strstr(f.lsms, "apparmor") || !access("/sys/kernel/security/apparmor", F_OK);
+	f.landlock = strstr(f.lsms, "landlock") != NULL;
+}
+
+/* ------------------------------------------------------------ predict */
+
+/* Does the capability (CR or SYS_ADMIN) pass, as far as SELinux goes? */
+static bool lsm_allows(void)
+{
+	if (!f.selinux_enforcing || f.selinux_cr != NO)
+		return true;
+	return false;
+}
+
+static void predict(struct verdict *v)
+{
+	bool cap = f.eff_cr || f.eff_sa;
+	const char *setcap = "setcap cap_checkpoint_restore+ep <tool> (or run it with --cap-add=CHECKPOINT_RESTORE in a container)";
+	const char *selinux_fix = "SELinux: give the domain criu_checkpoint_restore_capable() (policy/refpolicy) or allow capability2/cap2_userns checkpoint_restore";
+
+	for (int i = 0; i < OP_NR; i++) {
+		v[i].predicted = YES;
+		v[i].tried = UNKNOWN;
+	}
+#define REFUSE(o, why, howto) do {						\
+		v[o].predicted = NO;						\
+		snprintf(v[o].reason, sizeof(v[o].reason), "%s", why);		\
+		snprintf(v[o].fix, sizeof(v[o].fix), "%s", howto);		\
+	} while (0)
+
+	/* The capability in the namespaces that own our PID/IPC namespaces:
+	 * outside the initial user namespace we cannot tell who owns them,
+	 * and a user namespace's root cannot reach the initial ones. */
+	for (int o = 0; o < OP_PTRACE; o++) {
+		if (!f.knows_cap && !f.eff_sa)
+			REFUSE(o, "kernel does not know CAP_CHECKPOINT_RESTORE (before 5.9) and no CAP_SYS_ADMIN",
+			       "Linux 5.9 or later, or CAP_SYS_ADMIN");
+		else if (!cap && f.perm_cr)
+			REFUSE(o, "CAP_CHECKPOINT_RESTORE is permitted but not effective",
+			       "raise it into the effective set (cap_set_proc) or use a file capability with +e");
+		else if (!cap)
+			REFUSE(o, "no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) in the effective set",
+			       setcap);
+		else if (!lsm_allows())
+			REFUSE(o, "SELinux denies checkpoint_restore to this domain", selinux_fix);
+	}
+	if (!f.init_userns) {
+		const char *why = "needs the capability in the initial user namespace; we are in a child user namespace";
+
+		REFUSE(OP_MAP_FILES, why, "needs the initial user namespace: run the dumper outside the container with CAP_CHECKPOINT_RESTORE");
+		if (f.tty_gated)
+			REFUSE(OP_LOCK_TERMIOS, why, "needs the initial user namespace");
+		if (f.owns_pidns_children != YES)
+			REFUSE(OP_SET_TID, "our PID namespace belongs to another user namespace: our capabilities do not reach it",
+			       "unshare(CLONE_NEWPID) in this user namespace, then clone3() set_tid there");
+		if (f.owns_pidns != YES)
+			REFUSE(OP_NS_LAST_PID, "our PID namespace belongs to another user namespace: our capabilities do not reach it",
+			       "a PID namespace of this user namespace's own, or clone3() set_tid there");
+		if (f.owns_ipcns != YES && f.ipc_gated)
+			REFUSE(OP_IPC_NEXT_ID, "our IPC namespace belongs to another user namespace: the files open read-only",
+			       "unshare(CLONE_NEWIPC) in this user namespace");
+	}
+	if (!f.clone3)
+		REFUSE(OP_SET_TID, "kernel has no clone3() (before 5.3) or set_tid (before 5.5)",
+		       "Linux 5.5 or later; or ns_last_pid");
+	if (!f.config_cr) {
+		REFUSE(OP_NS_LAST_PID, "kernel built without CONFIG_CHECKPOINT_RESTORE", "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
+		REFUSE(OP_PRCTL_EXE, "kernel built without CONFIG_CHECKPOINT_RESTORE", "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
+		REFUSE(OP_IPC_NEXT_ID, "kernel built without CONFIG_CHECKPOINT_RESTORE", "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
+	}
+	if (v[OP_NS_LAST_PID].predicted == YES && f.proc_sys_ro)
+		REFUSE(OP_NS_LAST_PID, "/proc/sys is read-only (typical in containers)",
+		       "use clone3() set_tid instead of ns_last_pid");
+	if (!f.tty_gated && !f.eff_sa)
+		REFUSE(OP_LOCK_TERMIOS, "kernel before 6.8 asks CAP_SYS_ADMIN for TIOCSLCKTRMIOS", "Linux 6.8 or later, or CAP_SYS_ADMIN");
+	if (!f.ipc_gated && !f.eff_sa && v[OP_IPC_NEXT_ID].predicted == YES)
+		REFUSE(OP_IPC_NEXT_ID, "kernel before 5.16: *_next_id are writable by root only", "Linux 5.16 or later");
+	/* ptrace: CAP_SYS_PTRACE, or Yama allowing it, for the same user. */
+	if (!f.eff_ptrace && f.yama >= 1)
+		REFUSE(OP_PTRACE, f.yama == 3 ? "Yama ptrace_scope=3: no attaching at all" :
+		       "Yama ptrace_scope>=1 and no CAP_SYS_PTRACE: only descendants can be attached",
+		       "setcap cap_sys_ptrace+ep <tool>, or sysctl kernel.yama.ptrace_scope=0");
+	if (f.exec_binary)
+		for (int i = 0; i < OP_NR; i++)
+			if (!*v[i].reason)
+				snprintf(v[i].reason, sizeof(v[i].reason), "after execve(%s), file capabilities: %s",
+					 f.exec_binary, f.file_caps);
+#undef REFUSE
+}
+
+/* ------------------------------------------------------------ try */
+
+/* Run @fn in a child; its exit status is the errno it saw (0: allowed). */
+static int in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return errno;
+	if (pid == 0)
+		_exit(fn());
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return EINTR;
+	return WEXITSTATUS(status);
+}
+
+static int try_set_tid(void)
+{
+	pid_t tids[32];
+	char buf[512];
+	long ns[33];
+	int n = 0;
+	FILE *fp = fopen("/proc/self/status", "re");
+	uint64_t args[11] = { 0, 0, 0, 0, SIGCHLD };
+
+	while (fp && fgets(buf, sizeof(buf), fp)) {
+		char *p = buf + 6, *end;
+
+		if (strncmp(buf, "NSpid:", 6))
+			continue;
+		while (n < 32 && (ns[n] = strtol(p, &end, 10), end != p)) {
+			n++;
+			p = end;
+		}
+	}
+	if (fp)
+		fclose(fp);
+	if (!n)
+		return ENOENT;
+	/* Our own PIDs, innermost first: taken at every level. */
+	for (int i = 0; i < n; i++)
+		tids[i] = ns[n - 1 - i];
+	args[8] = (uintptr_t)tids;
+	args[9] = n;
+	if (syscall(__NR_clone3, args, 88) == 0)
+		_exit(0);	/* cannot happen: every PID is taken */
+	return errno == EEXIST ? 0 : errno;
+}
+
+static int try_map_files(void)
+{
+	char line[512], path[128];
+	unsigned long a, b;
+	FILE *fp = fopen("/proc/self/maps", "re");
+	int fd, err = ENOENT;
+
+	while (fp && fgets(line, sizeof(line), fp)) {
+		if (!strchr(line, '/') || sscanf(line, "%lx-%lx", &a, &b) != 2)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", a, b);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		err = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		break;
+	}
+	if (fp)
+		fclose(fp);
+	return err;
+}
+
+static int try_prctl_exe(void)
+{
+	struct prctl_mm_map map = {};
+	char buf[2048], *p, *tok, *save;
+	unsigned long long v[52] = {};
+	int fd, i;
+	ssize_t n;
+
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return EIO;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p)
+		return EIO;
+	for (tok = strtok_r(p + 1, " ", &save), i = 3; tok && i <= 51;
+	     tok = strtok_r(NULL, " ", &save), i++)
+		v[i] = strtoull(tok, NULL, 10);
+	map.start_code = v[26];
+	map.end_code = v[27];
+	map.start_stack = v[28];
+	map.start_data = v[45];
+	map.end_data = v[46];
+	map.start_brk = v[47];
+	map.arg_start = v[48];
+	map.arg_end = v[49];
+	map.env_start = v[50];
+	map.env_end = v[51];
+	map.brk = syscall(SYS_brk, 0);
+	/* Our own executable, still mapped: EBUSY right after the check. */
+	map.exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof(map), 0) == 0)
+		return 0;
+	return errno == EBUSY ? 0 : errno;
+}
+
+static int try_lock_termios(void)
+{
+	struct termios lock = {};
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ENODEV;
+	if (ioctl(fd, TIOCSLCKTRMIOS, &lock))
+		return errno;
+	return 0;
+}
+
+static int try_ipc_next_id(void)
+{
+	int fd = open("/proc/sys/kernel/msg_next_id", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);	/* opened for writing: allowed; nothing written */
+	return 0;
+}
+
+static void try_all(struct verdict *v)
+{
+	static int (*const fn[OP_NR])(void) = {
+		[OP_SET_TID] = try_set_tid,
+		[OP_MAP_FILES] = try_map_files,
+		[OP_PRCTL_EXE] = try_prctl_exe,
+		[OP_LOCK_TERMIOS] = try_lock_termios,
+		[OP_IPC_NEXT_ID] = try_ipc_next_id,
+	};
+
+	if (f.exec_binary)
+		return;	/* the credentials in question are not ours */
+	for (int i = 0; i < OP_NR; i++) {
+		if (!fn[i])
+			continue;
+		if (i == OP_SET_TID && !f.clone3)
+			continue;
+		if (i == OP_IPC_NEXT_ID && access("/proc/sys/kernel/msg_next_id", F_OK))
+			continue;
+		v[i].tried_errno = in_child(fn[i]);
+		v[i].tried = v[i].tried_errno ? NO : YES;
+	}
+}
+
+/* ------------------------------------------------------------ report */
+
+static const char *tri_name(enum tri t)
+{
+	return t == YES ? "works" : t == NO ? "refused" : "-";
+}
+
+static enum tri final(const struct verdict *v)
+{
+	return v->tried != UNKNOWN ? v->tried : v->predicted;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void report_json(const struct verdict *v)
+{
+	printf("{\"kernel\": ");
+	json_str(f.release);
+	printf(", \"cap_last_cap\": %d, \"knows_cap_checkpoint_restore\": %s, "
+	       "\"clone3\": %s, \"config_checkpoint_restore\": %s,\n",
+	       f.cap_last_cap, f.knows_cap ? "true" : "false",
+	       f.clone3 ? "true" : "false", f.config_cr ? "true" : "false");
+	printf(" \"credentials\": {\"effective_checkpoint_restore\": %s, "
+	       "\"permitted_checkpoint_restore\": %s, \"ambient_checkpoint_restore\": %s, "
+	       "\"bounding_checkpoint_restore\": %s, \"effective_sys_admin\": %s, "
+	       "\"effective_sys_ptrace\": %s, \"securebits\": %lu, \"no_new_privs\": %s",
+	       f.eff_cr ? "true" : "false", f.perm_cr ? "true" : "false",
+	       f.amb_cr ? "true" : "false", f.bnd_cr ? "true" : "false",
+	       f.eff_sa ? "true" : "false", f.eff_ptrace ? "true" : "false",
+	       f.securebits, f.no_new_privs ? "true" : "false");
+	if (f.exec_binary) {
+		printf(", \"exec\": ");
+		json_str(f.exec_binary);
+		printf(", \"file_caps\": ");
+		json_str(f.file_caps);
+	}
+	printf("},\n \"context\": {\"initial_user_ns\": %s, \"initial_pid_ns\": %s, "
+	       "\"pid_ns_levels\": %d, \"proc_sys_read_only\": %s, \"yama_ptrace_scope\": %d},\n",
+	       f.init_userns ? "true" : "false", f.init_pidns ? "true" : "false",
+	       f.pidns_levels, f.proc_sys_ro ? "true" : "false", f.yama);
+	printf(" \"lsm\": {\"list\": ");
+	json_str(f.lsms);
+	printf(", \"selinux\": %s, \"selinux_enforcing\": %s, \"selinux_context\": ",
+	       f.selinux ? "true" : "false", f.selinux_enforcing ? "true" : "false");
+	json_str(f.selinux_context);
+	printf(", \"selinux_checkpoint_restore\": \"%s\", \"apparmor\": %s, \"landlock\": %s},\n",
+	       f.selinux_cr == YES ? "allowed" : f.selinux_cr == NO ? "denied" : "unknown",
+	       f.apparmor ? "true" : "false", f.landlock ? "true" : "false");
+	printf(" \"operations\": {");
+	for (int i = 0; i < OP_NR; i++) {
+		printf("%s\n  \"%s\": {\"verdict\": \"%s\", \"predicted\": \"%s\", \"tried\": \"%s\"",
+		       i ? "," : "", op_name[i], tri_name(final(&v[i])), tri_name(v[i].predicted),
+		       v[i].tried == UNKNOWN ? "not tried" : tri_name(v[i].tried));
+		if (v[i].tried == NO)
+			printf(", \"errno\": \"%s\"", strerrorname_np(v[i].tried_errno) ?: "?");
+		printf(", \"reason\": ");
+		json_str(v[i].reason);
+		printf(", \"fix\": ");
+		json_str(v[i].fix);
+		printf("}");
+	}
+	printf("\n }}\n");
+}
+
+static void report_table(const struct verdict *v)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	const char *green = tty ? "\033[32m" : "", *red = tty ? "\033[31m" : "",
+		   *off = tty ? "\033[0m" : "";
+
+	printf("kernel %s: capability 40 %s, clone3 %s, CONFIG_CHECKPOINT_RESTORE %s\n",
+	       f.release, f.knows_cap ? "known" : "UNKNOWN", f.clone3 ? "yes" : "no",
+	       f.config_cr ? "yes" : "no");
+	printf("credentials%s%s: CAP_CHECKPOINT_RESTORE effective %s, permitted %s, ambient %s, bounding %s; "
+	       "CAP_SYS_ADMIN %s; CAP_SYS_PTRACE %s; no_new_privs %s\n",
+	       f.exec_binary ? " after execve of " : "", f.exec_binary ? f.exec_binary : "",
+	       f.eff_cr ? "yes" : "no", f.perm_cr ? "yes" : "no", f.amb_cr ? "yes" : "no",
+	       f.bnd_cr ? "yes" : "no", f.eff_sa ? "yes" : "no",
+	       f.eff_ptrace ? "yes" : "no", f.no_new_privs ? "yes" : "no");
+	printf("context: %s user namespace, %s PID namespace (%d level%s), /proc/sys %s, Yama %s\n",
+	       f.init_userns ? "initial" : "child", f.init_pidns ? "initial" : "child",
+	       f.pidns_levels, f.pidns_levels > 1 ? "s" : "",
+	       f.proc_sys_ro ? "read-only" : "writable",
+	       f.yama < 0 ? "absent" : f.yama == 0 ? "ptrace_scope=0" :
+	       f.yama == 1 ? "ptrace_scope=1" : f.yama == 2 ? "ptrace_scope=2" : "ptrace_scope=3");
+	printf("LSM: %s; SELinux %s%s%s%s\n\n", f.lsms,
+	       !f.selinux ? "off" : f.selinux_enforcing ? "enforcing" : "permissive",
+	       f.selinux ? ", checkpoint_restore " : "",
+	       !f.selinux ? "" : f.selinux_cr == YES ? "allowed" :
+	       f.selinux_cr == NO ? "DENIED" : "not in the policy",
+	       f.apparmor ? "; AppArmor present" : "");
+	printf("%-13s %-46s %-8s %-10s %s\n", "operation", "what for", "verdict", "tried", "why / fix");
+	for (int i = 0; i < OP_NR; i++) {
+		enum tri fin = final(&v[i]);
+
+		printf("%-13s %-46s %s%-8s%s %-10s %s\n", op_name[i], op_what[i],
+		       fin == YES ? green : red, tri_name(fin), off,
+		       v[i].tried == UNKNOWN ? "predicted" :
+		       v[i].tried == YES ? "ok" : (strerrorname_np(v[i].tried_errno) ?: "?"),
+		       fin == YES ? "" : v[i].reason);
+		if (fin != YES && *v[i].fix)
+			printf("%-13s %-46s %-8s %-10s fix: %s\n", "", "", "", "", v[i].fix);
+		if (v[i].tried != UNKNOWN && v[i].tried != v[i].predicted)
+			printf("%-13s %-46s %-8s %-10s note: the prediction was \"%s\"\n", "", "", "", "",
+			       tri_name(v[i].predicted));
+	}
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: crcheck [--for dump|restore] [--exec BINARY] [--json]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "for", required_argument, NULL, 'f' },
+		{ "exec", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct verdict v[OP_NR] = {};
+	const bool *need = NULL;
+	bool json = false, ok = true;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "dump"))
+				need = needed_for_dump;
+			else if (!strcmp(optarg, "restore"))
+				need = needed_for_restore;
+			else {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'e':
+			f.exec_binary = optarg;
+			if (access(optarg, X_OK)) {
+				fprintf(stderr, "crcheck: %s: %s\n", optarg, strerror(errno));
+				return 2;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	gather();
+	predict(v);
+	try_all(v);
+	if (json)
+		report_json(v);
+	else
+		report_table(v);
+	for (int i = 0; i < OP_NR; i++)
+		if ((!need || need[i]) && final(&v[i]) != YES)
+			ok = false;
+	return ok ? 0 : 1;
+}

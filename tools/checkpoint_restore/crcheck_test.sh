@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# crcheck under the credential sets the selftests use; its verdicts must be
+# the ones the selftests observe for the same credentials, and where it
+# tried an operation its prediction must agree with what it saw.  Prints
+# TAP.  Needs root (it drops to uid 65534 itself).
+#
+#   crcheck_test.sh CRCHECK [selinux]
+#
+# With "selinux" (the UML guest, crcap test policy loaded, enforcing) it
+# runs only the denied-domain case.
+
+CRCHECK=${1:?usage: crcheck_test.sh CRCHECK [selinux]}
+MODE=${2:-host}
+n=0
+fails=0
+CAPOPS="set_tid map_files prctl_exe lock_termios ipc_next_id"
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
+
+# verdict JSON OP: works/refused; field JSON OP NAME.
+field() { sed -n "s/^  \"$2\": {.*\"$3\": \"\([^\"]*\)\".*/\1/p" <<<"$1"; }
+
+# check NAME JSON OP=VERDICT...: each operation's verdict, and agreement.
+check() {
+	local name=$1 json=$2 kv op want got pred tried bad=""
+	shift 2
+	for kv in "$@"; do
+		op=${kv%%=*}
+		want=${kv#*=}
+		got=$(field "$json" "$op" verdict)
+		[ "$got" = "$want" ] || bad+=" $op:$got(expected $want)"
+	done
+	for op in $CAPOPS; do
+		pred=$(field "$json" "$op" predicted)
+		tried=$(field "$json" "$op" tried)
+		[ "$tried" = "not tried" ] || [ -z "$tried" ] || [ "$tried" = "$pred" ] ||
+			bad+=" $op:predicted-$pred-but-$tried"
+	done
+	if [ -z "$bad" ]; then ok "$name"; else nok "$name:$bad"; fi
+}
+
+all() { local v=$1 op out=""; for op in $CAPOPS; do out+=" $op=$v"; done; echo "$out"; }
+
+echo "TAP version 13"
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root to switch credentials"
+	exit 0
+fi
+if [ "$(cat /proc/sys/kernel/cap_last_cap)" -lt 40 ]; then
+	echo "1..0 # SKIP kernel lacks CAP_CHECKPOINT_RESTORE"
+	exit 0
+fi
+tty_ok=works
+# Before 6.8 the TIOCSLCKTRMIOS check is CAP_SYS_ADMIN only.
+[ "$(uname -r | awk -F. '{ print ($1 > 6 || ($1 == 6 && $2 >= 8)) }')" = 1 ] || tty_ok=refused
+
+dir=$(mktemp -d /tmp/crcheck-test.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+cp "$CRCHECK" "$dir/crcheck"
+chmod 755 "$dir" "$dir/crcheck"
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+# Exec into an SELinux domain (runcon wants /etc/selinux/config, which the
+# guest has not).
+INDOMAIN=(sh -c 'printf %s "u:r:$0" >/proc/self/attr/exec && exec "$@"')
+
+if [ "$MODE" = selinux ]; then
+	j=$("${NOBODY[@]}" --inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore \
+		"${INDOMAIN[@]}" crcap_denied_t "$dir/crcheck" --json)
+	check "uid 65534 + CAP_CHECKPOINT_RESTORE in the denied SELinux domain: refused, predicted from the policy" \
+		"$j" $(all refused)
+	grep -q '"selinux_checkpoint_restore": "denied"' <<<"$j" &&
+		ok "crcheck asked the policy: checkpoint_restore denied" ||
+		nok "crcheck did not find the denial in the policy"
+	j=$("${NOBODY[@]}" --inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore \
+		"${INDOMAIN[@]}" crcap_allowed_t "$dir/crcheck" --json)
+	check "uid 65534 + CAP_CHECKPOINT_RESTORE in the allowed SELinux domain: works" \
+		"$j" set_tid=works map_files=works prctl_exe=works lock_termios=$tty_ok ipc_next_id=works
+	echo "1..$n"
+	exit $((fails > 0))
+fi
+
+j=$("$dir/crcheck" --json)
+check "root: everything works" "$j" $(all works)
+
+j=$("${NOBODY[@]}" --inh-caps=-all --bounding-set=-all "$dir/crcheck" --json)
+check "uid 65534 without capabilities: every capability operation refused" "$j" $(all refused)
+"${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --for restore >/dev/null
+[ $? = 1 ] && ok "exit status 1 when --for restore does not work" ||
+	nok "exit status is not 1 when --for restore does not work"
+
+if setcap cap_checkpoint_restore+ep "$dir/crcheck" 2>/dev/null; then
+	j=$("${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --json)
+	check "uid 65534 via a setcap'd copy: works" "$j" \
+		set_tid=works map_files=works prctl_exe=works lock_termios=$tty_ok ipc_next_id=works
+	"${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --for restore >/dev/null &&
+		ok "exit status 0 when --for restore works" ||
+		nok "exit status is not 0 when --for restore works"
+	j=$("${NOBODY[@]}" --inh-caps=-all /bin/sh -c "'$dir/crcheck' --exec '$dir/crcheck' --json")
+	grep -q '"effective_checkpoint_restore": true' <<<"$j" &&
+		ok "--exec predicts the file capability of a binary" ||
+		nok "--exec did not predict the file capability"
+	setcap -r "$dir/crcheck"
+else
+	echo "ok $((n += 1)) setcap'd copy # SKIP no file capabilities on $dir"
+fi
+
+j=$("${NOBODY[@]}" --inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$dir/crcheck" --json)
+check "uid 65534 with CAP_CHECKPOINT_RESTORE as ambient capability: works" "$j" \
+	set_tid=works map_files=works prctl_exe=works lock_termios=$tty_ok ipc_next_id=works
+
+j=$(unshare -Ur "$dir/crcheck" --json)
+check "root of a new user namespace: only its own namespaces (PR_SET_MM_MAP)" "$j" \
+	set_tid=refused map_files=refused prctl_exe=works lock_termios=refused ipc_next_id=refused
+
+j=$(unshare -Urpfi --mount-proc "$dir/crcheck" --json)
+check "root of a new user namespace with its own PID and IPC namespaces" "$j" \
+	set_tid=works map_files=refused prctl_exe=works lock_termios=refused ipc_next_id=works
+
+"$dir/crcheck" --bogus >/dev/null 2>&1
+[ $? = 2 ] && ok "exit status 2 on a usage error" || nok "exit status is not 2 on a usage error"
+echo "1..$n"
+exit $((fails > 0))
