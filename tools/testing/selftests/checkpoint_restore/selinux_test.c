@@ -136,6 +136,18 @@ static bool selinux_knows(const char *domain)
 	return ok;
 }
 
+/* Why the SELinux cases cannot run here, or NULL when they can. */
+static const char *selinux_missing(const char *domain)
+{
+	if (access(SELINUXFS "/enforce", F_OK))
+		return "SELinux is not enabled in this kernel (missing CONFIG_SECURITY_SELINUX or selinux=0?)";
+	if (!selinux_knows(domain))
+		return "the crcap test policy is not loaded (policy/test/crcap_test.cil)";
+	if (!selinux_enforcing())
+		return "SELinux is not enforcing";
+	return NULL;
+}
+
 FIXTURE(selinux) {};
 
 FIXTURE_VARIANT(selinux) {
@@ -191,14 +203,11 @@ FIXTURE_VARIANT_ADD(selinux, denied_domain_no_sys_admin) {
 
 FIXTURE_SETUP(selinux)
 {
+	const char *missing = selinux_missing(variant->creds.domain);
 	int fd;
 
-	if (access(SELINUXFS "/enforce", F_OK))
-		SKIP(return, "SELinux is not enabled in this kernel (missing CONFIG_SECURITY_SELINUX or selinux=0?)");
-	if (!selinux_knows(variant->creds.domain))
-		SKIP(return, "the crcap test policy is not loaded (policy/test/crcap_test.cil)");
-	if (!selinux_enforcing())
-		SKIP(return, "SELinux is not enforcing");
+	if (missing)
+		SKIP(return, "%s", missing);
 	/* One record per denial: no printk rate limit in the guest. */
 	fd = open("/proc/sys/kernel/printk_ratelimit", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -342,12 +351,10 @@ FIXTURE_VARIANT_ADD(selinux_userns, denied_domain_no_sys_admin) {
 
 FIXTURE_SETUP(selinux_userns)
 {
-	if (access(SELINUXFS "/enforce", F_OK))
-		SKIP(return, "SELinux is not enabled in this kernel (missing CONFIG_SECURITY_SELINUX or selinux=0?)");
-	if (!selinux_knows(variant->creds.domain))
-		SKIP(return, "the crcap test policy is not loaded (policy/test/crcap_test.cil)");
-	if (!selinux_enforcing())
-		SKIP(return, "SELinux is not enforcing");
+	const char *missing = selinux_missing(variant->creds.domain);
+
+	if (missing)
+		SKIP(return, "%s", missing);
 	cr_private_tmp(_metadata, &variant->creds);
 }
 
