@@ -586,7 +586,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pidbench: no gnuplot for --plot (apt-get install gnuplot-nox)\n");
 			return 1;
 		}
-		fprintf(gp, "set terminal pngcairo size 1000,420 noenhanced\nset output '%s'\n"
+		fprintf(gp, "set terminal png size 1100,440 noenhanced\nset output '%s'\n"
 			"set multiplot layout 1,2\nset logscale y\nset key left top\n"
 			"set xlabel 'N tasks'\nset title 'tasks placed per second'\nplot ", plot);
 		for (int m = 0; m < M_NR; m++)
