@@ -604,6 +604,20 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/*
+ * How many PID namespace levels could we choose PIDs in: every level with
+ * the capability in the initial user namespace, else only the innermost,
+ * when our user namespace owns it.
+ */
+static int set_tid_levels(void)
+{
+	if (!f.clone3 || !(f.eff_cr || f.eff_sa) || !lsm_allows())
+		return 0;
+	if (f.init_userns)
+		return f.pidns_levels;
+	return f.owns_pidns_children == YES ? 1 : 0;
+}
+
 static void report_json(const struct verdict *v)
 {
 	printf("{\"kernel\": ");
@@ -638,6 +652,7 @@ static void report_json(const struct verdict *v)
 	printf(", \"selinux_checkpoint_restore\": \"%s\", \"apparmor\": %s, \"landlock\": %s},\n",
 	       f.selinux_cr == YES ? "allowed" : f.selinux_cr == NO ? "denied" : "unknown",
 	       f.apparmor ? "true" : "false", f.landlock ? "true" : "false");
+	printf(" \"set_tid_levels\": %d,\n", set_tid_levels());
 	printf(" \"operations\": {");
 	for (int i = 0; i < OP_NR; i++) {
 		printf("%s\n  \"%s\": {\"verdict\": \"%s\", \"predicted\": \"%s\", \"tried\": \"%s\"",
@@ -681,6 +696,8 @@ static void report_table(const struct verdict *v)
 	       !f.selinux ? "" : f.selinux_cr == YES ? "allowed" :
 	       f.selinux_cr == NO ? "DENIED" : "not in the policy",
 	       f.apparmor ? "; AppArmor present" : "");
+	printf("set_tid can choose PIDs in %d of %d PID namespace level%s\n\n",
+	       set_tid_levels(), f.pidns_levels, f.pidns_levels > 1 ? "s" : "");
 	printf("%-13s %-46s %-8s %-10s %s\n", "operation", "what for", "verdict", "tried", "why / fix");
 	for (int i = 0; i < OP_NR; i++) {
 		enum tri fin = final(&v[i]);
