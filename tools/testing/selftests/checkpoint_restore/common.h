@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -481,6 +482,35 @@ static inline void cr_die_with_parent(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }
 
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+
+/* A pidfd for ourselves: children that must not outlive us poll it. */
+static inline int cr_self_pidfd(void)
+{
+	return syscall(__NR_pidfd_open, getpid(), 0);
+}
+
+/*
+ * In a child that only has to exist: sleep until the process behind
+ * @pidfd (taken by the parent before fork()) is gone, then exit.  Unlike
+ * PR_SET_PDEATHSIG alone, this cannot miss a parent that died before the
+ * child got to run; an orphan would keep the test's output pipe open.
+ */
+static inline void __attribute__((noreturn)) cr_sleep_while_alive(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	cr_die_with_parent();
+	if (pidfd < 0)
+		for (;;)
+			pause();
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
 /*
  * unshare(@flags) and start the init of the new PID namespace, which
  * sleeps until we die: afterwards our children are born into it.
@@ -488,17 +518,18 @@ static inline void cr_die_with_parent(void)
 static inline int cr_spawn_init(int flags)
 {
 	pid_t pid;
+	int pfd;
 
 	if (unshare(flags))
 		return -1;
+	pfd = cr_self_pidfd();
 	pid = fork();
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		cr_die_with_parent();
-		for (;;)
-			pause();
-	}
+	if (pid == 0)
+		cr_sleep_while_alive(pfd);
+	if (pfd >= 0)
+		close(pfd);
 	return 0;
 }
 
@@ -667,29 +698,31 @@ struct cr_world {
  */
 static inline int cr_setns_child_userns_pidns(void)
 {
-	int sync[2], fd;
+	int sync[2], fd, pfd;
 	char path[64], c;
 	pid_t helper;
 
 	if (pipe2(sync, O_CLOEXEC))
 		return -1;
+	pfd = cr_self_pidfd();
 	helper = fork();
 	if (helper < 0)
 		return -1;
 	if (helper == 0) {
+		int hpfd;
+
 		cr_die_with_parent();
 		if (unshare(CLONE_NEWUSER | CLONE_NEWPID))
 			_exit(1);
-		if (fork() == 0) {
-			cr_die_with_parent();
-			for (;;)
-				pause();
-		}
+		hpfd = cr_self_pidfd();
+		if (fork() == 0)
+			cr_sleep_while_alive(hpfd);
 		if (write(sync[1], "x", 1) != 1)
 			_exit(1);
-		for (;;)
-			pause();
+		cr_sleep_while_alive(pfd);
 	}
+	if (pfd >= 0)
+		close(pfd);
 	close(sync[1]);
 	if (read(sync[0], &c, 1) != 1)
 		return -1;

@@ -233,7 +233,7 @@ static int map_something(enum map_kind kind, void **addr)
 static int op_map_files(const struct cr_op *op, struct cr_result *res)
 {
 	char path[128], link[256], buf[sizeof(MAGIC)];
-	int sync[2], fd;
+	int sync[2], fd, pfd;
 	long proc_pid;
 	void *addr;
 	pid_t target;
@@ -243,6 +243,7 @@ static int op_map_files(const struct cr_op *op, struct cr_result *res)
 		return cr_fail(res, "mapping a file");
 	if (pipe2(sync, O_CLOEXEC))
 		return cr_fail(res, "pipe");
+	pfd = cr_self_pidfd();
 	target = fork();
 	if (target < 0)
 		return cr_fail(res, "fork");
@@ -258,10 +259,10 @@ static int op_map_files(const struct cr_op *op, struct cr_result *res)
 		proc_pid = n > 0 ? (link[n] = '\0', atol(link)) : -1;
 		if (write(sync[1], &proc_pid, sizeof(proc_pid)) < 0)
 			_exit(1);
-		cr_die_with_parent();
-		for (;;)
-			pause();
+		cr_sleep_while_alive(pfd);
 	}
+	if (pfd >= 0)
+		close(pfd);
 	close(sync[1]);
 	if (read(sync[0], &proc_pid, sizeof(proc_pid)) != sizeof(proc_pid) ||
 	    proc_pid < 1) {
@@ -522,6 +523,7 @@ static int op_sethostname(const struct cr_op *op, struct cr_result *res)
 /* PTRACE_SEIZE a child of ours with the given options. */
 static int op_seize(const struct cr_op *op, struct cr_result *res)
 {
+	int pfd = cr_self_pidfd();
 	pid_t child;
 
 	child = fork();
@@ -529,10 +531,10 @@ static int op_seize(const struct cr_op *op, struct cr_result *res)
 		return cr_fail(res, "fork");
 	if (child == 0) {
 		cr_set_caps(false, false, false, false, false);
-		cr_die_with_parent();
-		for (;;)
-			pause();
+		cr_sleep_while_alive(pfd);
 	}
+	if (pfd >= 0)
+		close(pfd);
 	if (ptrace(PTRACE_SEIZE, child, NULL, (void *)op->arg[0]))
 		cr_fail(res, "ptrace(PTRACE_SEIZE)");
 	kill(child, SIGKILL);
