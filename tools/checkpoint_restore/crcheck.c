@@ -384,8 +384,7 @@ static void predict(struct verdict *v)
 		const char *why = "needs the capability in the initial user namespace; we are in a child user namespace";
 
 		REFUSE(OP_MAP_FILES, why, "needs the initial user namespace: run the dumper outside the container with CAP_CHECKPOINT_RESTORE");
-		if (f.tty_gated)
-			REFUSE(OP_LOCK_TERMIOS, why, "needs the initial user namespace");
+		REFUSE(OP_LOCK_TERMIOS, why, "needs the initial user namespace");
 		if (f.owns_pidns_children != YES)
 			REFUSE(OP_SET_TID, "our PID namespace belongs to another user namespace: our capabilities do not reach it",
 			       "unshare(CLONE_NEWPID) in this user namespace, then clone3() set_tid there");
@@ -407,8 +406,15 @@ static void predict(struct verdict *v)
 	if (v[OP_NS_LAST_PID].predicted == YES && f.proc_sys_ro)
 		REFUSE(OP_NS_LAST_PID, "/proc/sys is read-only (typical in containers)",
 		       "use clone3() set_tid instead of ns_last_pid");
-	if (!f.tty_gated && !f.eff_sa)
-		REFUSE(OP_LOCK_TERMIOS, "kernel before 6.8 asks CAP_SYS_ADMIN for TIOCSLCKTRMIOS", "Linux 6.8 or later, or CAP_SYS_ADMIN");
+	/* Before 6.8 only stable backports (6.1.y has one) accept the
+	 * capability here: the version cannot tell, the try does. */
+	if (!f.tty_gated && !f.eff_sa && v[OP_LOCK_TERMIOS].predicted == YES) {
+		v[OP_LOCK_TERMIOS].predicted = UNKNOWN;
+		snprintf(v[OP_LOCK_TERMIOS].reason, sizeof(v[OP_LOCK_TERMIOS].reason),
+			 "kernel before 6.8: CAP_CHECKPOINT_RESTORE counts only with the stable backport");
+		snprintf(v[OP_LOCK_TERMIOS].fix, sizeof(v[OP_LOCK_TERMIOS].fix),
+			 "Linux 6.8 or later, or CAP_SYS_ADMIN");
+	}
 	if (!f.ipc_gated && !f.eff_sa && v[OP_IPC_NEXT_ID].predicted == YES)
 		REFUSE(OP_IPC_NEXT_ID, "kernel before 5.16: *_next_id are writable by root only", "Linux 5.16 or later");
 	/* ptrace: CAP_SYS_PTRACE, or Yama allowing it, for the same user. */
@@ -709,7 +715,8 @@ static void report_table(const struct verdict *v)
 		       fin == YES ? "" : v[i].reason);
 		if (fin != YES && *v[i].fix)
 			printf("%-13s %-46s %-8s %-10s fix: %s\n", "", "", "", "", v[i].fix);
-		if (v[i].tried != UNKNOWN && v[i].tried != v[i].predicted)
+		if (v[i].tried != UNKNOWN && v[i].predicted != UNKNOWN &&
+		    v[i].tried != v[i].predicted)
 			printf("%-13s %-46s %-8s %-10s note: the prediction was \"%s\"\n", "", "", "", "",
 			       tri_name(v[i].predicted));
 	}

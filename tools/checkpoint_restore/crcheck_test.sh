@@ -31,12 +31,12 @@ check() {
 		op=${kv%%=*}
 		want=${kv#*=}
 		got=$(field "$json" "$op" verdict)
-		[ "$got" = "$want" ] || bad+=" $op:$got(expected $want)"
+		[ "$want" = any ] || [ "$got" = "$want" ] || bad+=" $op:$got(expected $want)"
 	done
 	for op in $CAPOPS; do
 		pred=$(field "$json" "$op" predicted)
 		tried=$(field "$json" "$op" tried)
-		[ "$tried" = "not tried" ] || [ -z "$tried" ] || [ "$tried" = "$pred" ] ||
+		[ "$tried" = "not tried" ] || [ -z "$tried" ] || [ "$pred" = "-" ] || [ "$tried" = "$pred" ] ||
 			bad+=" $op:predicted-$pred-but-$tried"
 	done
 	if [ -z "$bad" ]; then ok "$name"; else nok "$name:$bad"; fi
@@ -54,8 +54,9 @@ if [ "$(cat /proc/sys/kernel/cap_last_cap)" -lt 40 ]; then
 	exit 0
 fi
 tty_ok=works
-# Before 6.8 the TIOCSLCKTRMIOS check is CAP_SYS_ADMIN only.
-[ "$(uname -r | awk -F. '{ print ($1 > 6 || ($1 == 6 && $2 >= 8)) }')" = 1 ] || tty_ok=refused
+# Before 6.8 only stable backports let the capability lock termios: the
+# selftests skip that case there, and so does this check.
+[ "$(uname -r | awk -F. '{ print ($1 > 6 || ($1 == 6 && $2 >= 8)) }')" = 1 ] || tty_ok=any
 
 dir=$(mktemp -d /tmp/crcheck-test.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
