@@ -601,12 +601,12 @@ int main(int argc, char **argv)
 			"set multiplot layout 1,2\nset logscale y\nset key left top\n"
 			"set xlabel 'N tasks'\nset title 'tasks placed per second'\nplot ", plot);
 		for (int m = 0; m < M_NR; m++)
-			fprintf(gp, "%s'%s' using ($2==%d?$3:1/0):4 with linespoints title '%s'",
-				m ? ", " : "", datpath, m, method_name[m]);
+			fprintf(gp, "%s'< awk \"\\$2 == %d\" %s' using 3:4 with linespoints title '%s'",
+				m ? ", " : "", m, datpath, method_name[m]);
 		fprintf(gp, "\nset title 'median time to place one task (us)'\nplot ");
 		for (int m = 0; m < M_NR; m++)
-			fprintf(gp, "%s'%s' using ($2==%d?$3:1/0):5 with linespoints title '%s'",
-				m ? ", " : "", datpath, m, method_name[m]);
+			fprintf(gp, "%s'< awk \"\\$2 == %d\" %s' using 3:5 with linespoints title '%s'",
+				m ? ", " : "", m, datpath, method_name[m]);
 		fprintf(gp, "\nunset multiplot\n");
 		snprintf(cmd, sizeof(cmd), "%s", datpath);
 		pclose(gp);
