@@ -18,7 +18,13 @@ fails=0
 CAPOPS="set_tid map_files prctl_exe lock_termios ipc_next_id"
 
 ok() { n=$((n + 1)); echo "ok $n $*"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
+# nok NAME [DETAILS]: the details go on a diagnostic line, so that a
+# case keeps its name (its test id) whether it passes or fails.
+nok() {
+	n=$((n + 1)); fails=$((fails + 1))
+	[ -z "${2:-}" ] || echo "# $1:$2"
+	echo "not ok $n $1"
+}
 
 # verdict JSON OP: works/refused; field JSON OP NAME.
 field() { sed -n "s/^  \"$2\": {.*\"$3\": \"\([^\"]*\)\".*/\1/p" <<<"$1"; }
@@ -39,7 +45,7 @@ check() {
 		[ "$tried" = "not tried" ] || [ -z "$tried" ] || [ "$pred" = "-" ] || [ "$tried" = "$pred" ] ||
 			bad+=" $op:predicted-$pred-but-$tried"
 	done
-	if [ -z "$bad" ]; then ok "$name"; else nok "$name:$bad"; fi
+	if [ -z "$bad" ]; then ok "$name"; else nok "$name" "$bad"; fi
 }
 
 all() { local v=$1 op out=""; for op in $CAPOPS; do out+=" $op=$v"; done; echo "$out"; }

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+"""scripts/crcap bench: the harness's speed, beside the previous design's.
+
+Measured live, on the same kernel and the same installed suite:
+ * guest boot to all results: crcap's guests (programs run directly, split
+   over one guest per core) against the previous design's single guest
+   (run_kselftest.sh, then crcheck, then the SELinux phase, in a row);
+ * a build with nothing changed, and the mutant kernels' check;
+ * the host suites.
+Then the figures of the last "scripts/crcap test" (its report's header).
+Targets are printed beside the figures; nothing here fails a run.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+
+import crcap_kernel as K
+import crcap_mutants as M
+import crcap_suites as S
+
+TARGET_GUEST = 10.0	# seconds, boot to all results, UML 6.12
+TARGET_RUN_UNCHANGED = 120.0
+
+
+def _old_job(c, k) -> str:
+	"""The previous design's guest job (scripts/crcap before the rewrite):
+	the kselftest runner, then crcheck, then SELinux, one after another."""
+	q = shlex.quote
+	kst = k.kselftest
+	tools = os.path.join(c.build, 'tools')
+	guest = os.path.join(c.build, 'guest')
+	sel = k.selinux
+	return '\n'.join([
+		f'cd {q(kst)} && ./run_kselftest.sh >/dev/null 2>&1',
+		f'{q(guest)}/crcheck_test.sh {q(tools)}/crcheck >/dev/null 2>&1',
+		f'insmod {q(K.extmod_ko(k))} && rmmod checkpoint_restore_kunit',
+		f'cat {q(sel)}/mdp.bin >/sys/fs/selinux/load',
+		f'cat {q(sel)}/crcap_test.bin >/sys/fs/selinux/load && echo 1 >/sys/fs/selinux/enforce',
+		f'cd {q(kst)}/checkpoint_restore && ./selinux_test >/dev/null 2>&1',
+		f'{q(guest)}/crcheck_test.sh {q(tools)}/crcheck selinux >/dev/null 2>&1',
+		'exit 0', ''])
+
+
+def bench(c) -> int:
+	k = c.kernel()
+	c.timings = {}
+	rows = []
+	t = time.monotonic()
+	c.build_all(k)
+	rows.append(('build with nothing changed', time.monotonic() - t, None, None))
+
+	t = time.monotonic()
+	c.guest_tests(k, f'uml-{k.name}')
+	new = time.monotonic() - t
+	t = time.monotonic()
+	run = c.guests.boot(k.linux, os.path.join(c.results, f'bench-old-{k.name}'),
+			    _old_job(c, k), name='old')
+	old = time.monotonic() - t
+	rows.append((f'guest boot to all results, UML {k.name}', new, old, TARGET_GUEST))
+	if run.failure:
+		rows.append((f'  (previous design\'s guest: {run.failure})', 0, None, None))
+
+	t = time.monotonic()
+	c.host_tests(k)
+	rows.append((f'host suites ({len(S.programs(k))} programs + crcheck)',
+		     time.monotonic() - t, None, None))
+
+	ms = M.mutants(c.project, k)
+	t = time.monotonic()
+	rebuilt = [m.name for m in ms if M.build(c.project, k, m, c.jobs)]
+	rows.append((f'mutant kernels, {len(ms)} ({len(rebuilt)} rebuilt)',
+		     time.monotonic() - t, None, None))
+
+	print(f'{"":48} {"crcap":>9} {"previous":>9} {"target":>8}')
+	for name, now, before, target in rows:
+		if not now and before is None:
+			print(name)
+			continue
+		print(f'{name:<48} {now:8.1f}s {(f"{before:.1f}s" if before else "-"):>9} '
+		      f'{(f"≤{target:.0f}s" if target else ""):>8}')
+	last = os.path.join(c.results, 'report.ktap')
+	if os.path.exists(last):
+		print(f'\nthe last report ({last}):')
+		with open(last) as f:
+			for line in f:
+				if line.startswith('# time ') or line.startswith('# date'):
+					print('  ' + line[2:].rstrip())
+	return 0

@@ -1,0 +1,450 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The suites crcap runs, where they run, and how each becomes a Test.
+
+Test ids are stable: <where>.<suite>.<program>.<case>, where <where> is
+"host" (whatever kernel the host runs; its release is in the report's
+header, not in ids) or "uml-<kernel>" (6.12, 6.1, tree-<name>).
+
+A suite that must run in a place (SELinux enforcing and KUnit in a UML
+guest) fails when it did not run there, instead of skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+from typing import Dict, List, Optional
+
+import crcap_guest as G
+import crcap_kernel as K
+import crcap_parser as P
+import crcap_util as util
+from crcap_parser import Status, Test
+from crcap_tree import Kernel, Project, SERIES_DIR
+
+CRCHECK_TEST = 'tools/checkpoint_restore/crcheck_test.sh'
+KUNIT_BEGIN = 'crcap: external KUnit module: begin'
+KUNIT_END = 'crcap: external KUnit module: end'
+PROGRAM_TIMEOUT = 300
+# Programs that are suites of their own rather than part of "kselftest".
+SELINUX_PROGRAM = 'selinux_test'
+# Guest work items beyond the kselftest programs; first-run cost guesses
+# (seconds in UML), replaced by measured ones after each run.
+COST_GUESS = {'set_tid_test': 4.0, 'crcheck': 7.5, 'selinux': 2.5,
+	      'kunit_module': 0.5}
+
+
+def programs(kernel: Kernel) -> List[str]:
+	"""The installed kselftest programs of the suite, in install order."""
+	lst = os.path.join(kernel.kselftest, 'kselftest-list.txt')
+	try:
+		with open(lst) as f:
+			names = [l.strip().split(':', 1)[1] for l in f
+				 if l.startswith('checkpoint_restore:')]
+	except OSError:
+		raise util.Error(f'no kselftest install at {kernel.kselftest}: '
+				 'run "scripts/crcap build"')
+	return names
+
+
+# ------------------------------------------------------------------ guest
+
+class GuestPlan:
+	"""The tests of one kernel, split into one job per guest."""
+
+	def __init__(self, project: Project, kernel: Kernel, build: str,
+		     shards: int, kselftest_only: bool = False):
+		self.project = project
+		self.kernel = kernel
+		self.build = build
+		self.kselftest_only = kselftest_only
+		self.progs = [p for p in programs(kernel) if p != SELINUX_PROGRAM]
+		items = list(self.progs)
+		if not kselftest_only:
+			items += ['crcheck', 'selinux', 'kunit_module']
+		costs = _load_costs(build)
+		self.cost = lambda it: costs.get(it, COST_GUESS.get(it, 1.0))
+		# SELinux flips global state: it goes last in its guest.
+		self.shards = [s for s in G.balance(items, self.cost, shards,
+						    last=('selinux',)) if s]
+
+	def job(self, items: List[str], results: str) -> str:
+		k = self.kernel
+		kst = os.path.join(k.kselftest, 'checkpoint_restore')
+		tools = os.path.join(self.build, 'tools')
+		guest = os.path.join(self.build, 'guest')
+		q = shlex.quote
+		lines = [
+			'# Written by tools/testing/crcap (crcap_suites.GuestPlan).',
+			f'R={q(results)}',
+			'item() {	# item ID CMD...: output, exit status and time of CMD',
+			'	id=$1; shift',
+			'	s=$(date +%s%N)',
+			'	"$@" >"$R/$id.out" 2>&1 </dev/null',
+			'	echo $? >"$R/$id.exit"',
+			'	echo $(( ($(date +%s%N) - s) / 1000000 )) >"$R/$id.ms"',
+			'}',
+			f'cd {q(kst)} || exit 1',
+		]
+		for it in items:
+			if it in self.progs:
+				lines.append(f'item kselftest.{it} timeout --signal KILL '
+					     f'{PROGRAM_TIMEOUT} ./{it}')
+			elif it == 'crcheck':
+				lines.append(f'item crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck')
+			elif it == 'kunit_module':
+				ko = K.extmod_ko(k)
+				lines += [
+					f'echo "{KUNIT_BEGIN}" >/dev/kmsg',
+					f'item kunit_module sh -c \'insmod "$1" && rmmod checkpoint_restore_kunit\' - {q(ko)}',
+					f'echo "{KUNIT_END}" >/dev/kmsg',
+				]
+			elif it == 'selinux':
+				sel = k.selinux
+				lines += [
+					'if [ -e /sys/fs/selinux/load ]; then',
+					f'	item selinux.load_mdp sh -c \'cat "$1" >/sys/fs/selinux/load\' - {q(sel)}/mdp.bin',
+					f'	item selinux.load_test_policy sh -c \'cat "$1" >/sys/fs/selinux/load && echo 1 >/sys/fs/selinux/enforce\' - {q(sel)}/crcap_test.bin',
+					'	if [ "$(cat "$R/selinux.load_test_policy.exit")" = 0 ]; then',
+					f'		item selinux.selinux_test timeout --signal KILL {PROGRAM_TIMEOUT} ./{SELINUX_PROGRAM}',
+					f'		item selinux.crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck selinux',
+					'		echo 0 >/sys/fs/selinux/enforce',
+					'	fi',
+					'else',
+					'	echo "no /sys/fs/selinux: the kernel has no SELinux" >"$R/selinux.absent"',
+					'fi',
+				]
+		lines.append('exit 0')
+		return '\n'.join(lines) + '\n'
+
+
+def install_guest_files(project: Project, build: str) -> None:
+	"""What guests run from the checkout, copied into the build directory
+	(the one host path a guest needs)."""
+	d = os.path.join(build, 'guest')
+	os.makedirs(d, exist_ok=True)
+	src = os.path.join(project.top, CRCHECK_TEST)
+	dst = os.path.join(d, 'crcheck_test.sh')
+	with open(src, 'rb') as a, open(dst + '.tmp', 'wb') as b:
+		b.write(a.read())
+	os.chmod(dst + '.tmp', 0o755)
+	os.replace(dst + '.tmp', dst)
+
+
+def _load_costs(build: str) -> Dict[str, float]:
+	try:
+		with open(os.path.join(build, 'results', 'guest-costs.json')) as f:
+			return json.load(f)
+	except (OSError, ValueError):
+		return {}
+
+
+def save_costs(build: str, runs: List[G.GuestRun]) -> None:
+	"""Remembers what each guest item took, to balance the next run."""
+	costs = _load_costs(build)
+	for run in runs:
+		sel = 0.0
+		for name in os.listdir(run.results):
+			if not name.endswith('.ms'):
+				continue
+			try:
+				sec = int((run.read(name) or [''])[0]) / 1000.0
+			except ValueError:
+				continue
+			item = name[:-3]
+			if item.startswith('selinux.'):
+				sel += sec
+			else:
+				costs[item.replace('kselftest.', '', 1)] = sec
+		if sel:
+			costs['selinux'] = sel
+	path = os.path.join(build, 'results', 'guest-costs.json')
+	with open(path + '.tmp', 'w') as f:
+		json.dump(costs, f, indent=1, sort_keys=True)
+	os.replace(path + '.tmp', path)
+
+
+def _find(runs: List[G.GuestRun], name: str) -> Optional[G.GuestRun]:
+	for r in runs:
+		if os.path.exists(r.path(name)):
+			return r
+	return None
+
+
+def _program(runs: List[G.GuestRun], item: str, name: str) -> Test:
+	run = _find(runs, item + '.out')
+	if run is None:
+		return Test(name, Status.CRASHED, 'did not run: its guest stopped before it')
+	ex = run.read(item + '.exit')
+	status = int(ex[0]) if ex and ex[0].strip().lstrip('-').isdigit() else None
+	return P.parse_program(name, run.read(item + '.out') or [], status)
+
+
+def _required(suite: Test, why: str) -> Test:
+	"""A suite that must run here: all skipped or empty is a failure."""
+	suite.finish()
+	if suite.status == Status.SKIP or not suite.subtests:
+		reason = suite.reason or 'no test ran'
+		suite.add(Test('ran', Status.FAIL, f'{why} must run here, but: {reason}'))
+	return suite.finish()
+
+
+def guest_suites(plan: GuestPlan, runs: List[G.GuestRun], where: str) -> List[Test]:
+	"""The Tests of PLAN's guests (RUNS, one per shard)."""
+	out = []
+	ks = Test(f'{where}.kselftest')
+	for prog in plan.progs:
+		ks.add(_program(runs, f'kselftest.{prog}', prog))
+	out.append(ks.finish())
+	if not plan.kselftest_only:
+		out.append(Test(f'{where}.crcheck', subtests=[
+			_program(runs, 'crcheck', 'crcheck_test')]).finish())
+		out.append(_selinux_suite(runs, where))
+		out.append(_kunit_suite(plan, runs, where))
+	out.append(guest_health(runs, where))
+	return out
+
+
+def _selinux_suite(runs: List[G.GuestRun], where: str) -> Test:
+	s = Test(f'{where}.selinux')
+	absent = _find(runs, 'selinux.absent')
+	if absent is not None:
+		s.log += absent.read('selinux.absent') or []
+		return _required(s, 'SELinux (CONFIG_SECURITY_SELINUX, policy/test/config)')
+	for item, name, what in (
+		('selinux.load_mdp', 'load_mdp_policy',
+		 "the mdp policy generated from this tree's classmap.h loads"),
+		('selinux.load_test_policy', 'load_test_policy_enforcing',
+		 'policy/test/crcap_test.cil loads, enforcing')):
+		run = _find(runs, item + '.exit')
+		if run is None:
+			s.add(Test(name, Status.CRASHED, 'did not run'))
+			continue
+		ex = (run.read(item + '.exit') or ['?'])[0]
+		s.add(Test(name, Status.PASS if ex == '0' else Status.FAIL,
+			   '' if ex == '0' else f'{what}: failed (exit {ex})',
+			   log=run.read(item + '.out') or []))
+	if _find(runs, 'selinux.selinux_test.exit') or s.subtests[-1].status == Status.PASS:
+		s.add(_program(runs, 'selinux.selinux_test', SELINUX_PROGRAM))
+		s.add(_program(runs, 'selinux.crcheck', 'crcheck_in_domains'))
+	return _required(s, 'SELinux enforcing (selinux_test)')
+
+
+def _kunit_suite(plan: GuestPlan, runs: List[G.GuestRun], where: str) -> Test:
+	s = Test(f'{where}.kunit')
+	# Built in: every guest runs it at boot; the first guest's log is read.
+	log = runs[0].kernel_log() if runs else []
+	builtin = P.ktap_from_kernel_log(log, before=KUNIT_BEGIN)
+	b = P.parse_tap(builtin, 'builtin') if builtin else \
+		Test('builtin', Status.FAIL, 'no KTAP in the kernel log: KUnit did not run at boot')
+	s.add(b)
+	run = _find(runs, 'kunit_module.exit')
+	if run is None:
+		s.add(Test('module', Status.CRASHED, 'the module was never loaded'))
+	else:
+		mod = P.ktap_from_kernel_log(run.kernel_log(), after=KUNIT_BEGIN, before=KUNIT_END)
+		ex = (run.read('kunit_module.exit') or ['?'])[0]
+		if mod:
+			m = P.parse_tap(mod, 'module')
+		else:
+			m = Test('module', Status.FAIL,
+				 f'no KTAP after insmod (exit {ex}): '
+				 + ' '.join(run.read('kunit_module.out') or [])[:200])
+		if ex != '0' and mod:
+			m.add(Test('insmod_rmmod', Status.FAIL, f'insmod/rmmod exited {ex}'))
+		s.add(m.finish())
+	return _required(s, 'KUnit (CONFIG_KUNIT, security/checkpoint_restore/.kunitconfig)')
+
+
+def guest_health(runs: List[G.GuestRun], where: str) -> Test:
+	s = Test(f'{where}.guest')
+	for r in runs:
+		g = s.add(Test(r.name))
+		g.add(Test('finished', Status.FAIL if r.failure else Status.PASS, r.failure))
+		if r.exit not in (None, 0):
+			g.subtests[-1] = Test('finished', Status.FAIL,
+					      f'the job exited with {r.exit}: '
+					      + ' '.join((r.read('job.out') or [])[-3:]))
+		g.add(Test('kernel_log', Status.FAIL if r.problems else Status.PASS,
+			   '; '.join(p.strip() for p in r.problems[:3])))
+		g.log.append(f'{r.seconds:.1f}s from boot to power-off')
+	return s.finish()
+
+
+# ------------------------------------------------------------------ host
+
+def host_programs(kernel: Kernel, results: str) -> List[Test]:
+	"""The kselftest programs on the running kernel, two at a time."""
+	kst = os.path.join(kernel.kselftest, 'checkpoint_restore')
+	os.makedirs(results, exist_ok=True)
+
+	def one(prog):
+		out = os.path.join(results, prog + '.out')
+		with open(out, 'w'):
+			pass
+		p = util.run(G.host_timeout_cmd(PROGRAM_TIMEOUT) + [f'./{prog}'], cwd=kst,
+			     log=out, check=False)
+		rc = p.returncode
+		if rc in (137, -9):	# timeout KILLs its own group, itself included
+			rc = 128 + 9
+		with open(out, errors='replace') as f:
+			return P.parse_program(prog, f.read().splitlines(), rc)
+
+	progs = programs(kernel)
+	tests = G.parallel([lambda p=p: one(p) for p in progs], 2)
+	ks = Test('host.kselftest', subtests=[t for t in tests if t.name != SELINUX_PROGRAM])
+	se = Test('host.selinux', subtests=[t for t in tests if t.name == SELINUX_PROGRAM])
+	return [ks.finish(), se.finish()]
+
+
+def host_crcheck(project: Project, build: str, results: str) -> Test:
+	out = os.path.join(results, 'crcheck.out')
+	with open(out, 'w'):
+		pass
+	p = util.run(G.host_timeout_cmd(300) + [os.path.join(project.top, CRCHECK_TEST),
+						os.path.join(build, 'tools', 'crcheck')],
+		     log=out, check=False)
+	with open(out, errors='replace') as f:
+		t = P.parse_program('crcheck_test', f.read().splitlines(), p.returncode)
+	return Test('host.crcheck', subtests=[t]).finish()
+
+
+def _check(name: str, cmd, cwd: Optional[str] = None, why: str = '') -> Test:
+	"""A leaf from a shell command: passes when it exits 0."""
+	p = subprocess.run(cmd, shell=isinstance(cmd, str), cwd=cwd, text=True,
+			   capture_output=True)
+	ok = p.returncode == 0
+	log = (p.stdout + p.stderr).splitlines()[-20:]
+	return Test(name, Status.PASS if ok else Status.FAIL,
+		    '' if ok else (why or f'exit {p.returncode}'), log=log)
+
+
+def classmap(project: Project, kernel: Kernel) -> Test:
+	"""SELinux from the tree's classmap.h: genheaders' bits, mdp's policy
+	(written from the class map) has the permission and compiles, the
+	crcap test policy compiles.  Leaves mdp.bin and crcap_test.bin."""
+	sel = kernel.selinux
+	os.makedirs(sel, exist_ok=True)
+	s = Test(f'{kernel.name}.classmap')
+	avp = os.path.join(kernel.obj, 'security/selinux/av_permissions.h')
+	for cls in ('CAPABILITY2', 'CAP2_USERNS'):
+		s.add(_check(f'genheaders_{cls.lower()}_bit_8',
+			     ['grep', '-Eq', f'^#define {cls}__CHECKPOINT_RESTORE +0x00000100U', avp],
+			     why=f'{cls}__CHECKPOINT_RESTORE is not bit 8 in {avp}'))
+	mdp = os.path.join(kernel.obj, 'scripts/selinux/mdp/mdp')
+	pc = os.path.join(sel, 'policy.conf')
+	s.add(_check('mdp_builds',
+		     f'make -s -C {shlex.quote(kernel.src)} O={shlex.quote(kernel.obj)} ARCH=um scripts '
+		     f'&& {shlex.quote(mdp)} {shlex.quote(pc)} {shlex.quote(os.path.join(sel, "file_contexts"))}'))
+	s.add(Test('mdp_policy_has_permission', _policy_has_perm(pc),
+		   'capability2 or cap2_userns lacks checkpoint_restore in the mdp policy'))
+	s.add(_mdp_compile(sel))
+	s.add(_check('test_policy_compiles',
+		     ['secilc', '-o', os.path.join(sel, 'crcap_test.bin'), '-f', '/dev/null',
+		      os.path.join(project.top, 'policy/test/crcap_test.cil')]))
+	return s.finish()
+
+
+def _policy_has_perm(path: str) -> Status:
+	try:
+		text = open(path).read()
+	except OSError:
+		return Status.FAIL
+	found = set()
+	for cls in ('capability2', 'cap2_userns'):
+		m = re.search(r'^class ' + cls + r'\s*\n\{(.*?)^\}', text, re.M | re.S)
+		if m and 'checkpoint_restore' in m.group(1):
+			found.add(cls)
+	return Status.PASS if len(found) == 2 else Status.FAIL
+
+
+def _mdp_compile(sel: str) -> Test:
+	"""checkpolicy the mdp policy.  A newer kernel's mdp may name policy
+	capabilities this checkpolicy does not know: those are dropped (they
+	are not what is tested) and the log says so."""
+	conf = open(os.path.join(sel, 'policy.conf')).read() \
+		if os.path.exists(os.path.join(sel, 'policy.conf')) else ''
+	log = []
+	for _ in range(8):
+		path = os.path.join(sel, 'policy-compiled.conf')
+		with open(path, 'w') as f:
+			f.write(conf)
+		p = subprocess.run(['checkpolicy', '-U', 'allow', '-o', os.path.join(sel, 'mdp.bin'),
+				    path], capture_output=True, text=True)
+		if p.returncode == 0:
+			return Test('mdp_policy_compiles', Status.PASS, log=log)
+		m = re.search(r'invalid policy capability name (\w+)', p.stdout + p.stderr)
+		if not m:
+			return Test('mdp_policy_compiles', Status.FAIL, 'checkpolicy failed',
+				    log=(p.stdout + p.stderr).splitlines()[-10:])
+		log.append(f'dropped policycap {m.group(1)}, unknown to this checkpolicy')
+		conf = re.sub(r'^policycap ' + m.group(1) + r';\n', '', conf, flags=re.M)
+	return Test('mdp_policy_compiles', Status.FAIL, 'too many unknown policy capabilities')
+
+
+def refpolicy(project: Project, build: str) -> Test:
+	"""policy/refpolicy builds with Debian's selinux-policy-dev, links into
+	Debian's base policy, and sesearch shows what it grants."""
+	import shutil
+	d = os.path.join(build, 'refpolicy')
+	shutil.rmtree(d, ignore_errors=True)
+	os.makedirs(d)
+	for ext in ('te', 'if', 'fc'):
+		shutil.copy2(os.path.join(project.top, f'policy/refpolicy/criu.{ext}'), d)
+	s = Test('refpolicy')
+	base = '/usr/share/selinux/default/base.pp.bz2'
+	pol = 'policy.bin'
+	s.add(_check('builds_with_devel_makefile',
+		     'make -f /usr/share/selinux/devel/Makefile criu.pp', cwd=d))
+	s.add(_check('links_into_debian_base',
+		     f'bunzip2 -c {base} >base.pp && semodule_link -o linked.lnk base.pp criu.pp '
+		     f'&& semodule_expand linked.lnk {pol}', cwd=d))
+	for cls in ('capability2', 'cap2_userns'):
+		s.add(_check(f'grants_{cls}_checkpoint_restore',
+			     f'sesearch -A -s criu_t -t criu_t -c {cls} -p checkpoint_restore {pol} '
+			     '| grep -q checkpoint_restore', cwd=d))
+	s.add(_check('grants_no_sys_admin',
+		     f'! sesearch -A -s criu_t -p sys_admin {pol} | grep -q sys_admin', cwd=d))
+	s.add(_check('entrypoint_is_criu_exec_t',
+		     f'sesearch -A -s criu_t -t criu_exec_t -c file -p entrypoint {pol} '
+		     '| grep -q entrypoint', cwd=d))
+	return s.finish()
+
+
+def lint(project: Project, kernel: Kernel) -> Test:
+	"""Every patch clean under the tree's checkpatch.pl --strict; every file
+	of the project covered by MAINTAINERS through get_maintainer.pl."""
+	s = Test('lint')
+	pdir = os.path.join(project.top, SERIES_DIR)
+	patches = sorted(os.path.relpath(os.path.join(d, f), pdir)
+			 for d, _, fs in os.walk(pdir) for f in fs if f.endswith('.patch'))
+	for p in patches:
+		tid = 'checkpatch_' + p.replace('/', '_')[:4] if '/' not in p else \
+			'checkpatch_' + p.split('/')[0].replace('.', '_') + '_' + p.split('/')[-1][:4]
+		s.add(_check(tid, ['scripts/checkpatch.pl', '--strict', '--terse',
+				   os.path.join(pdir, p)], cwd=kernel.src, why=p))
+	with open(os.path.join(project.top, 'MAINTAINERS')) as f:
+		entry = f.readline().strip()
+	missing = []
+	for f in project.files('.'):
+		p = subprocess.run(['perl', os.path.join(kernel.src, 'scripts/get_maintainer.pl'),
+				    '--no-tree', '--no-git', '--mpath',
+				    os.path.join(project.top, 'MAINTAINERS'), '-f', f],
+				   cwd=project.top, capture_output=True, text=True)
+		if f':{entry})' not in p.stdout:
+			missing.append(f)
+	s.add(Test('maintainers_covers_every_file', Status.FAIL if missing else Status.PASS,
+		   f'not covered: {", ".join(missing[:5])}' if missing else ''))
+	return s.finish()
+
+
+def tool_tests(project: Project) -> Test:
+	"""The tool's own tests (tools/testing/crcap/crcap_tool_test.py)."""
+	d = os.path.join(project.top, 'tools/testing/crcap')
+	p = subprocess.run(['python3', 'crcap_tool_test.py', '--tap'], cwd=d,
+			   capture_output=True, text=True)
+	t = P.parse_program('crcap_tool_test', p.stdout.splitlines(), p.returncode)
+	return Test('crcap_tool', subtests=[t]).finish()

@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Tests of crcap itself, on outputs recorded from real runs (test_data/).
+
+	python3 tools/testing/crcap/crcap_tool_test.py [-v] [--tap]
+
+--tap prints KTAP (how "scripts/crcap test" runs it).
+"""
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import crcap_guest as G		# noqa: E402
+import crcap_kernel as K	# noqa: E402
+import crcap_parser as P	# noqa: E402
+import crcap_report as R	# noqa: E402
+import crcap_tree as T		# noqa: E402
+import crcap_util as util	# noqa: E402
+from crcap_parser import Status, Test	# noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+
+
+def data(name):
+	with open(os.path.join(HERE, 'test_data', name)) as f:
+		return f.read().splitlines()
+
+
+def kunit_py():
+	"""The kernel's own kunit.py from an unpacked tree, or None."""
+	build = os.environ.get('CRCAP_BUILD') or os.path.join(TOP, '.build')
+	for k in ('6.12', '6.1'):
+		p = os.path.join(build, f'linux-source-{k}', 'tools/testing/kunit/kunit.py')
+		if os.path.exists(p):
+			return p
+	return None
+
+
+class ParserTest(unittest.TestCase):
+
+	def test_kselftest_program_all_pass(self):
+		t = P.parse_program('map_files_test', data('kselftest_map_files.log'), 0)
+		self.assertEqual((20, 0, 0), tuple(vars(t.counts()).values()))
+		self.assertEqual(Status.PASS, t.status)
+		self.assertEqual('map_files.nobody_no_caps.open_memfd_of_other_process',
+				 t.subtests[0].name)
+
+	def test_truncated_output_is_a_failure(self):
+		# set_tid_test's plan says 155; the recording stops after 9.
+		t = P.parse_program('set_tid_test', data('kselftest_truncated.log'), None)
+		self.assertEqual(Status.FAIL, t.status)
+		bad = {l.name: l for _, l in t.leaves() if l.status.failed}
+		self.assertIn('plan', bad)
+		self.assertIn('146 of 155 planned results missing', bad['plan'].reason)
+		self.assertIn('exit_status', bad)	# and it never exited
+
+	def test_crashed_program_is_a_failure(self):
+		t = P.parse_program('ns_last_pid_test', data('kselftest_crashed.log'), 139)
+		self.assertEqual(Status.FAIL, t.status)
+		reasons = [l.reason for _, l in t.leaves() if l.status.failed]
+		self.assertTrue(any('signal 11' in r for r in reasons), reasons)
+		self.assertTrue(any('missing' in r for r in reasons), reasons)
+
+	def test_all_skip_program_is_skipped_not_passed(self):
+		t = P.parse_program('selinux_test', data('kselftest_all_skip.log'), 4)
+		self.assertEqual(Status.SKIP, t.status)
+		self.assertEqual((0, 0, 34), tuple(vars(t.counts()).values()))
+		self.assertIn('SELinux is not enabled', t.reason)
+
+	def test_plan_skip(self):
+		t = P.parse_program('x_test', data('kselftest_plan_skip.log'), 4)
+		self.assertEqual(Status.SKIP, t.status)
+		self.assertEqual('needs root to build its namespaces', t.reason)
+
+	def test_exit_status_contradicting_results_fails(self):
+		t = P.parse_program('map_files_test', data('kselftest_map_files.log'), 1)
+		self.assertEqual(Status.FAIL, t.status)
+		self.assertEqual('exit_status', t.subtests[-1].name)
+
+	def test_no_output_is_a_failure(self):
+		t = P.parse_program('x_test', [], 0)
+		self.assertEqual(Status.FAIL, t.status)
+
+	def test_more_results_than_planned_fails(self):
+		t = P.parse_tap(['TAP version 13', '1..1', 'ok 1 a', 'ok 2 b'], 'x')
+		self.assertEqual(Status.FAIL, t.status)
+
+	def test_plan_at_the_end(self):
+		t = P.parse_program('crcheck_test', data('crcheck_test.log'), 0)
+		self.assertEqual(Status.PASS, t.status)
+		self.assertEqual(10, t.counts().passed)
+
+	def test_xfail_passes_and_xpass_fails(self):
+		t = P.parse_tap(['TAP version 13', '1..2', 'ok 1 a # XFAIL known',
+				 'ok 2 b # XPASS oops'], 'x')
+		self.assertEqual([Status.PASS, Status.FAIL], [s.status for s in t.subtests])
+
+	def test_kunit_nested_from_kernel_log(self):
+		ktap = P.ktap_from_kernel_log(data('uml_6.12_kernel.log'))
+		t = P.parse_tap(ktap, 'builtin')
+		self.assertEqual(Status.PASS, t.status)
+		self.assertEqual(35, t.counts().passed)
+		suite = t.subtests[0]
+		self.assertEqual('capability_checkpoint_restore', suite.name)
+		# Parameterised cases: a group with no plan, closed by its result.
+		self.assertEqual(17, len(suite.subtests[1].subtests))
+
+	def test_kunit_stream_stops_at_its_plan(self):
+		ktap = P.ktap_from_kernel_log(data('uml_6.12_kernel.log'))
+		self.assertTrue(ktap[-1].startswith('ok 1 capability_checkpoint_restore'))
+
+	def test_kunit_crash_mid_suite(self):
+		log = data('uml_6.12_kernel.log')
+		cut = [l for l in log if 'init_ns_owner_of_child_ns' not in l]
+		end = next(i for i, l in enumerate(cut) if 'ok 12 child_ns_cap_sys_admin' in l)
+		t = P.parse_tap(P.ktap_from_kernel_log(cut[:end]), 'builtin')
+		self.assertEqual(Status.FAIL, t.status)
+
+	def test_kunit_6_1_dash_results(self):
+		lines = ['KTAP version 1', '1..1', '    # Subtest: s', '    1..2',
+			 '    ok 1 - a', '    ok 2 - b # SKIP nope', 'ok 1 - s']
+		t = P.parse_tap(lines, 'x')
+		self.assertEqual((1, 0, 1), tuple(vars(t.counts()).values()))
+		self.assertEqual('a', t.subtests[0].subtests[0].name)
+
+
+class ReportTest(unittest.TestCase):
+
+	def suites(self):
+		a = P.parse_program('map_files_test', data('kselftest_map_files.log'), 0)
+		b = P.parse_program('selinux_test', data('kselftest_all_skip.log'), 4)
+		c = P.parse_program('set_tid_test', data('kselftest_truncated.log'), None)
+		k = P.parse_tap(P.ktap_from_kernel_log(data('uml_6.12_kernel.log')), 'builtin')
+		return [Test('uml-6.12.kselftest', subtests=[a, c]).finish(),
+			Test('host.selinux', subtests=[b]).finish(),
+			Test('uml-6.12.kunit', subtests=[k]).finish()]
+
+	def ktap(self, suites):
+		out = io.StringIO()
+		R.write_ktap(out, suites, ['host_kernel: 6.18.0 # not an id'])
+		return out.getvalue()
+
+	def test_report_reparses_to_the_same_counts(self):
+		suites = self.suites()
+		again = P.parse_tap(self.ktap(suites).splitlines(), 'main')
+		self.assertEqual(str(R.total(suites)), str(again.counts()))
+
+	def test_all_skip_suite_is_ok_skip(self):
+		text = self.ktap(self.suites())
+		self.assertIn('ok 2 host.selinux # SKIP', text)
+
+	def test_failing_cases_listed_before_the_last_line(self):
+		lines = R.summary_lines(self.suites())
+		self.assertRegex(lines[-1], r'^\d+ passed, \d+ failed, \d+ skipped$')
+		self.assertIn('Failing cases (2):', lines)
+
+	def test_json_ids_are_stable(self):
+		j = R.to_json(self.suites(), {'host_kernel': '6.18.0'})
+		ids = [t['id'] for t in j['tests']]
+		self.assertIn('uml-6.12.kselftest.map_files_test.'
+			      'map_files.nobody_no_caps.open_memfd_of_other_process', ids)
+		self.assertFalse(any('6.18' in i for i in ids))
+		self.assertEqual(len(ids), len(set(ids)))
+
+	def test_names_cannot_break_ktap(self):
+		t = Test('x', subtests=[Test('a # SKIP b', Status.FAIL, 'SKIP not really'),
+					Test('Subtest: y', Status.PASS)]).finish()
+		again = P.parse_tap(self.ktap([t]).splitlines(), 'main')
+		self.assertEqual('0 passed, 1 failed, 0 skipped'.replace('0 passed', '1 passed'),
+				 str(again.counts()))
+
+	def test_kunit_py_parse_agrees(self):
+		kunit = kunit_py()
+		if not kunit:
+			self.skipTest('no unpacked kernel tree with tools/testing/kunit/kunit.py '
+				      '(scripts/crcap tree)')
+		suites = self.suites()
+		with tempfile.NamedTemporaryFile('w', suffix='.ktap') as f:
+			f.write(self.ktap(suites))
+			f.flush()
+			out = subprocess.run([sys.executable, kunit, 'parse', f.name],
+					     capture_output=True, text=True).stdout
+		c = R.total(suites)
+		self.assertIn(f'Ran {c.total} tests: passed: {c.passed}, failed: {c.failed}, '
+			      f'skipped: {c.skipped}', out)
+		self.assertNotIn('errors', out.split('Testing complete')[-1])
+
+
+class TreeTest(unittest.TestCase):
+
+	def setUp(self):
+		self.d = tempfile.mkdtemp()
+		self.top = os.path.join(self.d, 'project')
+		self.user = os.path.join(self.d, 'linux')
+		for p, text in {
+			'project/security/checkpoint_restore/patches/series': '0001-a.patch\n',
+			'project/security/checkpoint_restore/patches/0001-a.patch': textwrap.dedent('''\
+				--- a/kernel/a.c
+				+++ b/kernel/a.c
+				@@ -1,3 +1,3 @@
+				 one
+				-two
+				+TWO
+				 three
+				'''),
+			'project/security/new.c': 'new\n',
+			'project/tools/testing/selftests/x/y.c': 'y\n',
+			'linux/Makefile': 'all:\n',
+			'linux/kernel/a.c': 'one\ntwo\nthree\n',
+		}.items():
+			path = os.path.join(self.d, p)
+			os.makedirs(os.path.dirname(path), exist_ok=True)
+			with open(path, 'w') as f:
+				f.write(text)
+		util.quiet = True
+		self.build = os.path.join(self.d, 'build')
+		os.makedirs(self.build)
+
+	def tearDown(self):
+		shutil.rmtree(self.d)
+
+	def prepare(self):
+		k = T.kernel_for(self.user, self.build)
+		T.Tree(T.Project(self.top), k).prepare()
+		return k
+
+	def test_users_tree_is_never_written(self):
+		k = self.prepare()
+		with open(os.path.join(k.src, 'kernel/a.c')) as f:
+			self.assertEqual('one\nTWO\nthree\n', f.read())
+		with open(os.path.join(self.user, 'kernel/a.c')) as f:
+			self.assertEqual('one\ntwo\nthree\n', f.read())
+		self.assertFalse(os.path.exists(os.path.join(self.user, 'security/new.c')))
+
+	def test_removed_project_file_leaves_the_overlay(self):
+		k = self.prepare()
+		self.assertTrue(os.path.exists(os.path.join(k.src, 'security/new.c')))
+		os.unlink(os.path.join(self.top, 'security/new.c'))
+		self.prepare()
+		self.assertFalse(os.path.exists(os.path.join(k.src, 'security/new.c')))
+
+	def test_patch_needing_fuzz_is_refused(self):
+		with open(os.path.join(self.user, 'kernel/a.c'), 'w') as f:
+			f.write('ONE\ntwo\nthree\n')	# context changed: fuzz 1 would take it
+		with self.assertRaisesRegex(util.Error, 'does not apply .* without fuzz'):
+			self.prepare()
+
+	def test_linked_copy_patch_does_not_write_through(self):
+		k = self.prepare()
+		copy = os.path.join(self.d, 'copy')
+		T.linked_copy(k.src, copy)
+		T.unlink_before_patch(copy, ['kernel/a.c'])
+		ok, _ = T._patch(copy, os.path.join(
+			self.top, 'security/checkpoint_restore/patches/0001-a.patch'), '-R', '-s')
+		self.assertTrue(ok)
+		with open(os.path.join(k.src, 'kernel/a.c')) as f:
+			self.assertEqual('one\nTWO\nthree\n', f.read())
+
+
+class UtilTest(unittest.TestCase):
+
+	def test_second_lock_is_refused_with_one_sentence(self):
+		d = tempfile.mkdtemp()
+		try:
+			p = subprocess.Popen([sys.executable, '-c', textwrap.dedent(f'''
+				import sys, time; sys.path.insert(0, {HERE!r})
+				import crcap_util as u; u.BuildLock({d!r}).acquire()
+				print('locked', flush=True); time.sleep(30)''')],
+				stdout=subprocess.PIPE, text=True)
+			self.assertEqual('locked\n', p.stdout.readline())
+			with self.assertRaisesRegex(util.Error, f'another crcap \\(pid {p.pid}\\)'):
+				util.BuildLock(d).acquire()
+			p.kill()
+			p.wait()
+		finally:
+			shutil.rmtree(d)
+
+	def test_signal_leaves_no_child_and_a_failing_status(self):
+		code = textwrap.dedent(f'''
+			import sys; sys.path.insert(0, {HERE!r})
+			import crcap_util as u
+			u.install_signal_handlers()
+			try:
+				u.run(['sh', '-c', 'sleep 300 & echo $! >&2; sleep 300'], check=False)
+			except u.Interrupted as e:
+				u.run_cleanups(); sys.exit(128 + e.signum)''')
+		p = subprocess.Popen([sys.executable, '-c', code], stderr=subprocess.PIPE, text=True)
+		grandchild = int(p.stderr.readline())
+		time.sleep(0.3)
+		p.send_signal(signal.SIGINT)
+		self.assertEqual(130, p.wait(10))
+		time.sleep(0.2)
+		try:	# gone, or a zombie waiting for its new parent to reap it
+			with open(f'/proc/{grandchild}/stat') as f:
+				self.assertEqual('Z', f.read().rsplit(')', 1)[1].split()[0])
+		except FileNotFoundError:
+			pass
+
+	def test_blank_in_build_path_is_one_clear_error(self):
+		with self.assertRaisesRegex(util.Error, 'set CRCAP_BUILD to a path without'):
+			G.check_path('/tmp/my build', 'the build directory')
+
+	def test_balance_uses_both_shards(self):
+		cost = {'a': 4, 'b': 3, 'c': 2, 'd': 2, 'selinux': 3}.get
+		s = G.balance(['a', 'b', 'c', 'd', 'selinux'], cost, 2, last=('selinux',))
+		loads = sorted(sum(cost(x) for x in shard) for shard in s)
+		self.assertEqual([6, 8], loads)
+		self.assertTrue(all(x[-1] == 'selinux' or 'selinux' not in x for x in s))
+
+
+class ConfigTest(unittest.TestCase):
+
+	def test_option_that_did_not_take_is_named(self):
+		frag = 'CONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\n'
+		cfg = 'CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\n'
+		self.assertEqual(['CONFIG_B=y (got n)', 'CONFIG_C=n (got y)'],
+				 K.config_problems(frag, cfg))
+
+
+class _TapResult(unittest.TextTestResult):
+	"""Prints one KTAP result line per test (--tap)."""
+
+	def __init__(self, *a, **kw):
+		super().__init__(*a, **kw)
+		self.n = 0
+
+	def _line(self, test, text):
+		self.n += 1
+		print(f'{text} {self.n} {test.id().split(".", 1)[1]}'.rstrip(), flush=True)
+
+	def addSuccess(self, test):
+		self._line(test, 'ok')
+
+	def addFailure(self, test, err):
+		super().addFailure(test, err)
+		for l in self._exc_info_to_string(err, test).splitlines():
+			print('# ' + l)
+		self._line(test, 'not ok')
+
+	addError = addFailure
+
+	def addSkip(self, test, reason):
+		self.n += 1
+		print(f'ok {self.n} {test.id().split(".", 1)[1]} # SKIP {reason}', flush=True)
+
+
+def main():
+	if '--tap' in sys.argv:
+		sys.argv.remove('--tap')
+		suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+		print('TAP version 13')
+		print(f'1..{suite.countTestCases()}', flush=True)
+		r = unittest.TextTestRunner(stream=io.StringIO(), resultclass=_TapResult).run(suite)
+		sys.exit(0 if r.wasSuccessful() else 1)
+	unittest.main()
+
+
+if __name__ == '__main__':
+	main()
