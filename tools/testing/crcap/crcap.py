@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -76,7 +75,7 @@ class Crcap:
 		util.BuildLock(self.build).acquire()
 		os.makedirs(self.results, exist_ok=True)
 
-	def deps(self, install: bool = True) -> None:
+	def deps(self, install: bool = True, quiet: bool = False) -> None:
 		missing = []
 		for p in DEBIAN_PACKAGES:
 			q = subprocess.run(['dpkg-query', '-W', '-f=${Status}', p],
@@ -84,7 +83,8 @@ class Crcap:
 			if 'install ok installed' not in q.stdout:
 				missing.append(p)
 		if not missing:
-			say(f'deps: all {len(DEBIAN_PACKAGES)} packages present')
+			if not quiet:
+				say(f'deps: all {len(DEBIAN_PACKAGES)} packages present')
 			return
 		if not install:
 			raise Error(f'missing packages: {" ".join(missing)}; run "scripts/crcap deps"')
@@ -132,7 +132,7 @@ class Crcap:
 		runs = G.parallel(tasks, len(tasks))
 		secs = time.monotonic() - t
 		if not kselftest_only:
-			S.save_costs(self.build, runs)
+			S.save_costs(self.build, kernel.name, runs)
 		suites = S.guest_suites(plan, runs, where)
 		suites[-1].log.append(f'{len(runs)} guests in parallel, boot to all '
 				      f'results in {secs:.1f}s')
@@ -293,14 +293,13 @@ class Crcap:
 			   'build namespaces as root)')
 		self.timings = {}
 		t0 = time.monotonic()
-		self.deps()
+		self.deps(quiet=True)	# .ci/run calls "deps" itself
 		main = self.kernel()
 		kernels = [main]
 		if not self.args.quick and main.name == '6.12':
 			kernels.append(self.kernel('6.1'))
 		suites: List[Test] = []
 		tables: List[str] = []
-		t = time.monotonic()
 		suites.append(S.tool_tests(self.project))
 		for i, k in enumerate(kernels):
 			try:

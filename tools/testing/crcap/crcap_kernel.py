@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 import time
 from typing import Dict, List, Optional
 
@@ -78,7 +79,7 @@ def configure(project: Project, kernel: Kernel, src: Optional[str] = None,
 	sum_path = os.path.join(obj, '.crcap-config-sum')
 	digest = hashlib.sha256(frag.encode()).hexdigest()
 	if os.path.exists(os.path.join(obj, '.config')) and \
-	   _read(sum_path) == digest:
+	   util.read_text(sum_path).strip() == digest:
 		return False
 	fpath = os.path.join(obj, 'crcap.config')
 	with open(fpath, 'w') as f:
@@ -116,6 +117,15 @@ def build_linux(project: Project, kernel: Kernel, jobs: int, what: str = '',
 		pass
 	cmd = make_cmd(kernel, jobs, 'linux', 'modules',
 		       src=(src if not wrap else None), obj=(obj if not wrap else None))
+	done = threading.Event()
+
+	def progress():	# a line a minute while a long build runs
+		while not done.wait(60):
+			n = sum(1 for l in open(log, errors='replace')
+				if re.match(r'^\s+(CC|AS|LD|AR) ', l))
+			say(f'build {what or kernel.name}: {util.elapsed(t)}, {n} objects so far')
+
+	threading.Thread(target=progress, daemon=True).start()
 	try:
 		util.run((wrap or []) + cmd, log=log)
 	except Error:
@@ -123,6 +133,8 @@ def build_linux(project: Project, kernel: Kernel, jobs: int, what: str = '',
 			  if 'error' in l.lower()][:12]
 		raise Error(f'{what or kernel.name}: the kernel build failed (log: {log})\n  '
 			    + '\n  '.join(errors))
+	finally:
+		done.set()
 	objs = sum(1 for l in open(log, errors='replace') if re.match(r'^\s+(CC|AS|LD|AR) ', l))
 	say(f'build {what or kernel.name}: linux ({objs} objects rebuilt, '
 	    f'{util.elapsed(t)})')
@@ -172,13 +184,6 @@ def build_tools(project: Project, build: str) -> str:
 		  f'OUTPUT={out}'], log=os.path.join(out, 'build.log'))
 	return out
 
-
-def _read(path: str) -> str:
-	try:
-		with open(path) as f:
-			return f.read().strip()
-	except OSError:
-		return ''
 
 
 def _read_bytes(path: str) -> bytes:

@@ -19,14 +19,14 @@ import hashlib
 import os
 import shutil
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import crcap_kernel as K
 import crcap_tree as T
 import crcap_util as util
 from crcap_parser import Status, Test
 from crcap_tree import Kernel, Project
-from crcap_util import Error, say
+from crcap_util import Error
 
 
 @dataclass
@@ -92,7 +92,7 @@ def build(project: Project, kernel: Kernel, m: Mutant, jobs: int) -> bool:
 	"""Builds M unless the kept one is current.  True if it was built."""
 	key = _key(project, kernel, m)
 	stamp = os.path.join(m.dir, 'key')
-	if os.path.exists(m.linux) and _read(stamp) == key:
+	if os.path.exists(m.linux) and util.read_text(stamp).strip() == key:
 		return False
 	shutil.rmtree(m.dir, ignore_errors=True)
 	os.makedirs(m.dir)
@@ -158,10 +158,3 @@ def table(kernel: Kernel, ms: List[Mutant], results: Dict[str, Test]) -> List[st
 			   + (f'  [{t.reason}]' if t and t.reason and t.status.failed else ''))
 	return out
 
-
-def _read(path: str) -> str:
-	try:
-		with open(path) as f:
-			return f.read().strip()
-	except OSError:
-		return ''

@@ -65,7 +65,7 @@ class GuestPlan:
 		items = list(self.progs)
 		if not kselftest_only:
 			items += ['crcheck', 'selinux', 'kunit_module']
-		costs = _load_costs(build)
+		costs = _load_costs(build, kernel.name)
 		self.cost = lambda it: costs.get(it, COST_GUESS.get(it, 1.0))
 		# SELinux flips global state: it goes last in its guest.
 		self.shards = [s for s in G.balance(items, self.cost, shards,
@@ -134,17 +134,21 @@ def install_guest_files(project: Project, build: str) -> None:
 	os.replace(dst + '.tmp', dst)
 
 
-def _load_costs(build: str) -> Dict[str, float]:
+def _costs_path(build: str, kernel: str) -> str:
+	return os.path.join(build, 'results', f'guest-costs-{kernel}.json')
+
+
+def _load_costs(build: str, kernel: str) -> Dict[str, float]:
 	try:
-		with open(os.path.join(build, 'results', 'guest-costs.json')) as f:
+		with open(_costs_path(build, kernel)) as f:
 			return json.load(f)
 	except (OSError, ValueError):
 		return {}
 
 
-def save_costs(build: str, runs: List[G.GuestRun]) -> None:
-	"""Remembers what each guest item took, to balance the next run."""
-	costs = _load_costs(build)
+def save_costs(build: str, kernel: str, runs: List[G.GuestRun]) -> None:
+	"""Remembers what each guest item took in KERNEL, to balance the next run."""
+	costs = _load_costs(build, kernel)
 	for run in runs:
 		sel = 0.0
 		for name in os.listdir(run.results):
@@ -161,7 +165,7 @@ def save_costs(build: str, runs: List[G.GuestRun]) -> None:
 				costs[item.replace('kselftest.', '', 1)] = sec
 		if sel:
 			costs['selinux'] = sel
-	path = os.path.join(build, 'results', 'guest-costs.json')
+	path = _costs_path(build, kernel)
 	with open(path + '.tmp', 'w') as f:
 		json.dump(costs, f, indent=1, sort_keys=True)
 	os.replace(path + '.tmp', path)

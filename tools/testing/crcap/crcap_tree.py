@@ -182,13 +182,6 @@ def unlink_before_patch(src: str, files: List[str]) -> None:
 			replace_file(p, p)
 
 
-def _read(path: str) -> str:
-	try:
-		with open(path) as f:
-			return f.read()
-	except OSError:
-		return ''
-
 
 def _write(path: str, text: str) -> None:
 	tmp = path + '.tmp'
@@ -216,7 +209,7 @@ class Tree:
 				for f in files}
 		os.makedirs(k.pristine, exist_ok=True)
 		absent_list = os.path.join(k.pristine, '.absent')
-		absent = set(_read(absent_list).split())
+		absent = set(util.read_text(absent_list).split())
 		missing = [f for f in files
 			   if f not in absent and not os.path.exists(os.path.join(k.pristine, f))]
 		if missing:
@@ -265,7 +258,7 @@ class Tree:
 		src = self.kernel.src
 		manifest = os.path.join(src, '.crcap-overlay')
 		files = self.project.overlay_files()
-		old = set(_read(manifest).split('\n')) - {''}
+		old = set(util.read_text(manifest).split('\n')) - {''}
 		changed = 0
 		for f in files:
 			a = os.path.join(self.project.top, f)
@@ -298,7 +291,7 @@ class Tree:
 		state = os.path.join(k.src, '.crcap-series')
 		series = self.project.series(k)
 		sid = self.series_id()
-		lines = _read(state).splitlines()
+		lines = util.read_text(state).splitlines()
 		if lines and lines[0] == sid:
 			carried = [l[8:] for l in lines[1:] if l.startswith('carried ')]
 			applied = [l[8:] for l in lines[1:] if l.startswith('applied ')]

@@ -183,5 +183,14 @@ class BuildLock:
 			self.fd = -1
 
 
+def read_text(path: str) -> str:
+	"""PATH's text, or '' when it cannot be read."""
+	try:
+		with open(path) as f:
+			return f.read()
+	except OSError:
+		return ''
+
+
 def elapsed(t0: float) -> str:
 	return f'{time.monotonic() - t0:.1f}s'
