@@ -16,7 +16,12 @@
  *                still mapped: EBUSY after the check passed, EPERM before;
  *   lock_termios TIOCSLCKTRMIOS on a pseudo-terminal we just opened;
  *   ipc_next_id  open() of kernel.msg_next_id for writing, nothing written;
- *   ptrace       predicted only (attaching would stop somebody).
+ *   ptrace       predicted only (attaching would stop somebody);
+ *   capbset      predicted: a restorer gives the task back its bounding set
+ *                with PR_CAPBSET_DROP, which needs CAP_SETPCAP whenever
+ *                the bounding set is not full (containers, some hosts);
+ *   seccomp      predicted, with --pid: dumping a task under a seccomp
+ *                filter needs PTRACE_O_SUSPEND_SECCOMP (CAP_SYS_ADMIN).
  *
  * Exit status: 0 when what --for needs works (all of it without --for),
  * 1 when not, 2 on usage errors.
@@ -58,12 +63,12 @@
 
 enum op {
 	OP_SET_TID, OP_NS_LAST_PID, OP_MAP_FILES, OP_PRCTL_EXE,
-	OP_LOCK_TERMIOS, OP_IPC_NEXT_ID, OP_PTRACE, OP_NR
+	OP_LOCK_TERMIOS, OP_IPC_NEXT_ID, OP_PTRACE, OP_CAPBSET, OP_SECCOMP, OP_NR
 };
 
 static const char *const op_name[OP_NR] = {
 	"set_tid", "ns_last_pid", "map_files", "prctl_exe", "lock_termios",
-	"ipc_next_id", "ptrace",
+	"ipc_next_id", "ptrace", "capbset", "seccomp",
 };
 
 static const char *const op_what[OP_NR] = {
@@ -74,14 +79,16 @@ static const char *const op_what[OP_NR] = {
 	"TIOCSLCKTRMIOS: restore locked termios",
 	"write kernel.msg_next_id: restore ipc ids",
 	"ptrace other processes: dump",
+	"PR_CAPBSET_DROP: restore the bounding set",
+	"suspend the target's seccomp: dump",
 };
 
 /* What each use needs. */
 static const bool needed_for_dump[OP_NR] = {
-	[OP_MAP_FILES] = true, [OP_PTRACE] = true,
+	[OP_MAP_FILES] = true, [OP_PTRACE] = true, [OP_SECCOMP] = true,
 };
 static const bool needed_for_restore[OP_NR] = {
-	[OP_SET_TID] = true, [OP_PRCTL_EXE] = true,
+	[OP_SET_TID] = true, [OP_PRCTL_EXE] = true, [OP_CAPBSET] = true,
 };
 
 enum tri { NO, YES, UNKNOWN };
@@ -90,7 +97,7 @@ struct verdict {
 	enum tri predicted, tried;	/* tried: UNKNOWN when not tried */
 	int tried_errno;
 	char reason[512];
-	char fix[256];
+	char fix[512];
 };
 
 /* Everything crcheck found out. */
@@ -101,9 +108,16 @@ static struct facts {
 	bool clone3;
 	bool config_cr;			/* CONFIG_CHECKPOINT_RESTORE */
 	bool tty_gated, ipc_gated;	/* operation asks for the capability */
-	bool eff_cr, eff_sa, perm_cr, amb_cr, bnd_cr, eff_ptrace;
+	bool eff_cr, eff_sa, perm_cr, amb_cr, bnd_cr, eff_ptrace, eff_setpcap;
 	unsigned long securebits;
 	bool no_new_privs;
+	bool bnd_full;			/* bounding set has every capability */
+	char bnd_missing[128];		/* the ones it lacks */
+	char exec_fails[256];		/* why execve(--exec) would fail */
+	bool nnp_ignores_file_caps;	/* --exec has file caps, ignored */
+	bool clone3_blocked;		/* ENOSYS on a kernel that has it */
+	pid_t target;			/* --pid */
+	int target_seccomp;		/* its Seccomp: field, -1 unknown */
 	bool init_userns, init_pidns;
 	/* Our user namespace owns these namespaces (NS_GET_USERNS). */
 	enum tri owns_pidns, owns_pidns_children, owns_ipcns;
@@ -155,39 +169,122 @@ static bool cap_in(cap_t caps, cap_flag_t set, cap_value_t cap)
 	return caps && !cap_get_flag(caps, cap, set, &v) && v == CAP_SET;
 }
 
+typedef uint64_t capmask;
+
+static capmask mask_of(cap_t caps, cap_flag_t set)
+{
+	capmask m = 0;
+
+	for (int c = 0; c <= f.cap_last_cap && c < 64; c++)
+		if (cap_in(caps, set, c))
+			m |= 1ULL << c;
+	return m;
+}
+
+static capmask bounding_mask(void)
+{
+	capmask m = 0;
+
+	for (int c = 0; c <= f.cap_last_cap && c < 64; c++)
+		if (cap_get_bound(c) == 1)
+			m |= 1ULL << c;
+	return m;
+}
+
+static capmask ambient_mask(void)
+{
+	capmask m = 0;
+
+	for (int c = 0; c <= f.cap_last_cap && c < 64; c++)
+		if (cap_get_ambient(c) == 1)
+			m |= 1ULL << c;
+	return m;
+}
+
+/* "cap_a,cap_b" for the capabilities in @m. */
+static void mask_names(capmask m, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < 64 && n < size; c++) {
+		char *name;
+
+		if (!(m & (1ULL << c)))
+			continue;
+		name = cap_to_name(c);
+		n += snprintf(buf + n, size - n, "%s%s", n ? "," : "", name ? name : "?");
+		cap_free(name);
+	}
+}
+
+#define BIT(c) (1ULL << (c))
+
 /*
  * What capabilities would the process have after execve(@binary)?
- * P' = (P(inh) & F(inh)) | (F(perm) & bounding) | P'(ambient),
- * E' = F(effective) ? P' : P'(ambient)   (capabilities(7)).
+ * capabilities(7): P'(amb) = file caps or setuid ? 0 : P(amb),
+ * P'(perm) = (P(inh) & F(inh)) | (F(perm) & P(bnd)) | P'(amb),
+ * P'(eff) = F(eff) ? P'(perm) : P'(amb).  Root (a real or effective uid
+ * of 0 after the exec, without SECBIT_NOROOT) counts as a file with every
+ * capability, effective when the effective uid is 0.  A file whose
+ * effective bit is set and whose permitted capabilities the bounding and
+ * inheritable sets cannot all give makes execve() fail with EPERM.  Under
+ * no_new_privs, nothing is gained beyond the permitted set we have.
  */
 static void predict_exec(const char *binary, cap_t cur)
 {
 	cap_t fc = cap_get_file(binary);
-	bool fi = cap_in(fc, CAP_INHERITABLE, CAP_CHECKPOINT_RESTORE);
-	bool fp = cap_in(fc, CAP_PERMITTED, CAP_CHECKPOINT_RESTORE);
-	bool fe = false, amb = f.amb_cr && !fc;
-	bool pi = cap_in(cur, CAP_INHERITABLE, CAP_CHECKPOINT_RESTORE);
-	cap_value_t probe = CAP_SYS_ADMIN;
-	bool sa_fp = cap_in(fc, CAP_PERMITTED, probe);
+	capmask fp = mask_of(fc, CAP_PERMITTED), fi = mask_of(fc, CAP_INHERITABLE);
+	capmask pi = mask_of(cur, CAP_INHERITABLE), pp = mask_of(cur, CAP_PERMITTED);
+	capmask bnd = bounding_mask(), amb = ambient_mask(), np, ne;
+	bool fe = false, setuid_root = false;
+	uid_t euid = geteuid();
+	struct stat st;
 
+	if (!stat(binary, &st) && (st.st_mode & S_ISUID) && st.st_uid == 0 &&
+	    !f.no_new_privs)
+		setuid_root = true;
 	if (fc) {
 		char *text = cap_to_text(fc, NULL);
 
 		snprintf(f.file_caps, sizeof(f.file_caps), "%s", text ? text : "?");
 		cap_free(text);
-		fe = cap_in(fc, CAP_EFFECTIVE, CAP_CHECKPOINT_RESTORE) ||
-		     cap_in(fc, CAP_EFFECTIVE, probe);
+		for (int c = 0; c <= f.cap_last_cap && c < 64; c++)
+			fe |= cap_in(fc, CAP_EFFECTIVE, c);
 	} else {
 		snprintf(f.file_caps, sizeof(f.file_caps), "none");
 	}
-	f.perm_cr = (pi && fi) || (fp && f.bnd_cr) || amb;
-	f.eff_cr = fe ? f.perm_cr : amb;
-	f.eff_sa = fe && sa_fp && !f.no_new_privs;
-	if (f.no_new_privs && fc) {
-		/* File capabilities are ignored under no_new_privs. */
-		f.perm_cr = amb;
-		f.eff_cr = amb;
+	if (fc || setuid_root)
+		amb = 0;
+	if ((setuid_root || euid == 0 || getuid() == 0) &&
+	    !(f.securebits & (1 << 0) /* SECBIT_NOROOT */)) {
+		fp = fi = ~0ULL;
+		fe = setuid_root || euid == 0;
+		if (setuid_root)
+			snprintf(f.file_caps + strlen(f.file_caps),
+				 sizeof(f.file_caps) - strlen(f.file_caps), " (setuid root)");
+	} else if (fe && (fp & ~((bnd) | (pi & fi)))) {
+		char names[128];
+
+		mask_names(fp & ~(bnd | (pi & fi)), names, sizeof(names));
+		snprintf(f.exec_fails, sizeof(f.exec_fails),
+			 "execve(%s) fails with EPERM: its file capabilities include %s, "
+			 "which the bounding set lacks", binary, names);
 	}
+	np = (pi & fi) | (fp & bnd) | amb;
+	ne = fe ? np : amb;
+	if (f.no_new_privs) {
+		f.nnp_ignores_file_caps = fc && (np & ~pp);
+		np &= pp | amb;
+		ne &= pp | amb;
+	}
+	f.perm_cr = np & BIT(CAP_CHECKPOINT_RESTORE);
+	f.eff_cr = ne & BIT(CAP_CHECKPOINT_RESTORE);
+	f.eff_sa = ne & BIT(CAP_SYS_ADMIN);
+	f.eff_ptrace = ne & BIT(CAP_SYS_PTRACE);
+	f.eff_setpcap = ne & BIT(CAP_SETPCAP);
+	if (*f.exec_fails)
+		f.eff_cr = f.eff_sa = f.eff_ptrace = f.eff_setpcap = f.perm_cr = false;
 	cap_free(fc);
 }
 
@@ -199,6 +296,15 @@ static void gather_creds(void)
 	f.perm_cr = cap_in(caps, CAP_PERMITTED, CAP_CHECKPOINT_RESTORE);
 	f.eff_sa = cap_in(caps, CAP_EFFECTIVE, CAP_SYS_ADMIN);
 	f.eff_ptrace = cap_in(caps, CAP_EFFECTIVE, CAP_SYS_PTRACE);
+	f.eff_setpcap = cap_in(caps, CAP_EFFECTIVE, CAP_SETPCAP);
+	{
+		capmask all = f.cap_last_cap >= 0 && f.cap_last_cap < 63 ?
+			      (1ULL << (f.cap_last_cap + 1)) - 1 : ~0ULL;
+		capmask bnd = bounding_mask();
+
+		f.bnd_full = bnd == all;
+		mask_names(all & ~bnd, f.bnd_missing, sizeof(f.bnd_missing));
+	}
 	f.amb_cr = f.knows_cap &&
 		   cap_get_ambient(CAP_CHECKPOINT_RESTORE) == 1;
 	f.bnd_cr = f.knows_cap && cap_get_bound(CAP_CHECKPOINT_RESTORE) == 1;
@@ -285,6 +391,7 @@ static void gather(void)
 
 		/* An invalid exit signal: refused before anything is made. */
 		f.clone3 = syscall(__NR_clone3, args, 88) < 0 && errno != ENOSYS;
+		f.clone3_blocked = !f.clone3 && version_at_least(5, 3);
 	}
 	{
 		unsigned int size = 0;
@@ -326,7 +433,19 @@ static void gather(void)
 	f.yama = read_int("/proc/sys/kernel/yama/ptrace_scope", -1);
 
 	if (!read_line("/sys/kernel/security/lsm", f.lsms, sizeof(f.lsms)))
-		snprintf(f.lsms, sizeof(f.lsms), "?");
+		snprintf(f.lsms, sizeof(f.lsms), "unknown (securityfs not mounted)");
+	f.target_seccomp = -1;
+	if (f.target > 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)f.target);
+		fp = fopen(path, "re");
+		while (fp && fgets(buf, sizeof(buf), fp))
+			if (!strncmp(buf, "Seccomp:", 8))
+				f.target_seccomp = atoi(buf + 8);
+		if (fp)
+			fclose(fp);
+	}
 	f.selinux = !access("/sys/fs/selinux/enforce", F_OK);
 	f.selinux_enforcing = f.selinux && read_int("/sys/fs/selinux/enforce", 0) == 1;
 	f.selinux_cr = UNKNOWN;
@@ -351,7 +470,21 @@ static bool lsm_allows(void)
 static void predict(struct verdict *v)
 {
 	bool cap = f.eff_cr || f.eff_sa;
-	const char *setcap = "setcap cap_checkpoint_restore+ep <tool> (or run it with --cap-add=CHECKPOINT_RESTORE in a container)";
+	char setcap[512], nocap[512];
+
+	snprintf(setcap, sizeof(setcap),
+		 "setcap %s+eip <tool> (in a container: --cap-add=CHECKPOINT_RESTORE%s)%s",
+		 f.bnd_full ? "cap_checkpoint_restore" : "cap_checkpoint_restore,cap_setpcap",
+		 f.bnd_full ? "" : " --cap-add=SETPCAP",
+		 f.init_userns ? "; or, with no capability at all: unshare -Urpf --mount-proc <tool> "
+				 "(a user and PID namespace of your own: all but map_files and TIOCSLCKTRMIOS)" : "");
+	if (f.nnp_ignores_file_caps)
+		snprintf(nocap, sizeof(nocap), "no_new_privs is set: execve(%s) ignores its file capabilities (%s)",
+			 f.exec_binary, f.file_caps);
+	else
+		snprintf(nocap, sizeof(nocap), "no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) in the effective set%s%s",
+			 f.exec_binary ? " after execve; file capabilities: " : "",
+			 f.exec_binary ? f.file_caps : "");
 	const char *selinux_fix = "SELinux: give the domain criu_checkpoint_restore_capable() (policy/refpolicy) or allow capability2/cap2_userns checkpoint_restore";
 
 	for (int i = 0; i < OP_NR; i++) {
@@ -374,9 +507,11 @@ static void predict(struct verdict *v)
 		else if (!cap && f.perm_cr)
 			REFUSE(o, "CAP_CHECKPOINT_RESTORE is permitted but not effective",
 			       "raise it into the effective set (cap_set_proc) or use a file capability with +e");
+		else if (!cap && f.nnp_ignores_file_caps)
+			REFUSE(o, nocap, "run the tool from a process without no_new_privs (it is inherited: "
+			       "a seccomp sandbox or NoNewPrivileges=yes sets it)");
 		else if (!cap)
-			REFUSE(o, "no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) in the effective set",
-			       setcap);
+			REFUSE(o, nocap, setcap);
 		else if (!lsm_allows())
 			REFUSE(o, "SELinux denies checkpoint_restore to this domain", selinux_fix);
 	}
@@ -395,7 +530,11 @@ static void predict(struct verdict *v)
 			REFUSE(OP_IPC_NEXT_ID, "our IPC namespace belongs to another user namespace: the files open read-only",
 			       "unshare(CLONE_NEWIPC) in this user namespace");
 	}
-	if (!f.clone3)
+	if (!f.clone3 && f.clone3_blocked)
+		REFUSE(OP_SET_TID, "clone3() answers ENOSYS on a kernel that has it: a seccomp filter "
+		       "blocks it (container runtimes' default profiles do)",
+		       "allow clone3 in the seccomp profile; or ns_last_pid");
+	else if (!f.clone3)
 		REFUSE(OP_SET_TID, "kernel has no clone3() (before 5.3) or set_tid (before 5.5)",
 		       "Linux 5.5 or later; or ns_last_pid");
 	if (!f.config_cr) {
@@ -422,6 +561,30 @@ static void predict(struct verdict *v)
 		REFUSE(OP_PTRACE, f.yama == 3 ? "Yama ptrace_scope=3: no attaching at all" :
 		       "Yama ptrace_scope>=1 and no CAP_SYS_PTRACE: only descendants can be attached",
 		       "setcap cap_sys_ptrace+ep <tool>, or sysctl kernel.yama.ptrace_scope=0");
+	/* CRIU gives a restored task its bounding set back, dropping what the
+	 * task lacked: PR_CAPBSET_DROP asks for CAP_SETPCAP first. */
+	if (!f.bnd_full && !f.eff_setpcap && !f.eff_sa) {
+		char why[384];
+
+		snprintf(why, sizeof(why),
+			 "the bounding set lacks %s: a restore gives the task back its bounding set "
+			 "with PR_CAPBSET_DROP, which needs CAP_SETPCAP (criu: \"Unable to drop "
+			 "capability\"; only a warning for a task with no_new_privs)", f.bnd_missing);
+		REFUSE(OP_CAPBSET, why, setcap);
+	}
+	if (f.target_seccomp == 2 && !(f.eff_sa && f.init_userns)) {
+		char why[384];
+
+		snprintf(why, sizeof(why),
+			 "pid %d runs under a seccomp filter: dumping it needs PTRACE_O_SUSPEND_SECCOMP, "
+			 "i.e. CAP_SYS_ADMIN in the initial user namespace (CAP_CHECKPOINT_RESTORE does "
+			 "not cover it)", (int)f.target);
+		REFUSE(OP_SECCOMP, why, "dump it without a seccomp filter, or with CAP_SYS_ADMIN");
+	}
+	if (*f.exec_fails)
+		for (int i = 0; i < OP_NR; i++)
+			REFUSE(i, f.exec_fails, "setcap only capabilities the bounding set has "
+			       "(capsh --print shows it)");
 	if (f.exec_binary)
 		for (int i = 0; i < OP_NR; i++)
 			if (!*v[i].reason)
@@ -584,6 +747,12 @@ static void try_all(struct verdict *v)
 			continue;
 		v[i].tried_errno = in_child(fn[i]);
 		v[i].tried = v[i].tried_errno ? NO : YES;
+		if (v[i].tried == NO && v[i].tried_errno == EROFS && v[i].predicted != NO) {
+			snprintf(v[i].reason, sizeof(v[i].reason),
+				 "/proc/sys is mounted read-only (typical in containers)");
+			snprintf(v[i].fix, sizeof(v[i].fix),
+				 "a writable /proc/sys, or an IPC namespace of the restorer's own");
+		}
 	}
 }
 
@@ -603,9 +772,14 @@ static void json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		putchar(*s);
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
 	}
 	putchar('"');
 }
@@ -635,21 +809,33 @@ static void report_json(const struct verdict *v)
 	printf(" \"credentials\": {\"effective_checkpoint_restore\": %s, "
 	       "\"permitted_checkpoint_restore\": %s, \"ambient_checkpoint_restore\": %s, "
 	       "\"bounding_checkpoint_restore\": %s, \"effective_sys_admin\": %s, "
-	       "\"effective_sys_ptrace\": %s, \"securebits\": %lu, \"no_new_privs\": %s",
+	       "\"effective_sys_ptrace\": %s, \"effective_setpcap\": %s, \"securebits\": %lu, "
+	       "\"no_new_privs\": %s, \"bounding_full\": %s, \"bounding_missing\": ",
 	       f.eff_cr ? "true" : "false", f.perm_cr ? "true" : "false",
 	       f.amb_cr ? "true" : "false", f.bnd_cr ? "true" : "false",
 	       f.eff_sa ? "true" : "false", f.eff_ptrace ? "true" : "false",
-	       f.securebits, f.no_new_privs ? "true" : "false");
+	       f.eff_setpcap ? "true" : "false",
+	       f.securebits, f.no_new_privs ? "true" : "false", f.bnd_full ? "true" : "false");
+	json_str(f.bnd_missing);
 	if (f.exec_binary) {
 		printf(", \"exec\": ");
 		json_str(f.exec_binary);
 		printf(", \"file_caps\": ");
 		json_str(f.file_caps);
+		printf(", \"exec_fails\": ");
+		json_str(f.exec_fails);
+		printf(", \"no_new_privs_ignores_file_caps\": %s",
+		       f.nnp_ignores_file_caps ? "true" : "false");
 	}
+	if (f.target > 0)
+		printf(", \"target\": {\"pid\": %d, \"seccomp\": %d}", (int)f.target,
+		       f.target_seccomp);
 	printf("},\n \"context\": {\"initial_user_ns\": %s, \"initial_pid_ns\": %s, "
-	       "\"pid_ns_levels\": %d, \"proc_sys_read_only\": %s, \"yama_ptrace_scope\": %d},\n",
+	       "\"pid_ns_levels\": %d, \"proc_sys_read_only\": %s, \"yama_ptrace_scope\": %d, "
+	       "\"clone3_blocked\": %s},\n",
 	       f.init_userns ? "true" : "false", f.init_pidns ? "true" : "false",
-	       f.pidns_levels, f.proc_sys_ro ? "true" : "false", f.yama);
+	       f.pidns_levels, f.proc_sys_ro ? "true" : "false", f.yama,
+	       f.clone3_blocked ? "true" : "false");
 	printf(" \"lsm\": {\"list\": ");
 	json_str(f.lsms);
 	printf(", \"selinux\": %s, \"selinux_enforcing\": %s, \"selinux_context\": ",
@@ -724,7 +910,27 @@ static void report_table(const struct verdict *v)
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: crcheck [--for dump|restore] [--exec BINARY] [--json]\n");
+	fprintf(fp, "usage: crcheck [--for dump|restore] [--exec BINARY] [--pid PID] [--json]\n");
+}
+
+static void help(void)
+{
+	usage(stdout);
+	printf("\n"
+	       "Does checkpoint/restore work here without root, and if not, what to change?\n"
+	       "For each operation a C/R tool needs: the verdict, predicted from the kernel,\n"
+	       "the credentials, the namespaces and the LSMs, and tried for real where that\n"
+	       "changes nothing outside a short-lived child of crcheck's own.\n\n"
+	       "  --for dump|restore  judge only what a dump (or a restore) needs; the exit\n"
+	       "                      status says whether all of that works\n"
+	       "  --exec BINARY       predict for BINARY as run from here: its file\n"
+	       "                      capabilities, setuid root, root, no_new_privs, the\n"
+	       "                      bounding set (e.g. --exec $(command -v criu))\n"
+	       "  --pid PID           the task to dump: a seccomp filter on it needs\n"
+	       "                      CAP_SYS_ADMIN to be dumped\n"
+	       "  --json              machine-readable (fields: crcheck.rst)\n"
+	       "  -h, --help          this text\n\n"
+	       "Exit status: 0 works, 1 does not, 2 usage error.  Manual: crcheck.rst.\n");
 }
 
 int main(int argc, char **argv)
@@ -733,6 +939,7 @@ int main(int argc, char **argv)
 		{ "for", required_argument, NULL, 'f' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pid", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -749,7 +956,15 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "restore"))
 				need = needed_for_restore;
 			else {
+				fprintf(stderr, "crcheck: --for %s: unknown use (dump or restore)\n", optarg);
 				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'p':
+			f.target = atoi(optarg);
+			if (f.target <= 0 || (kill(f.target, 0) && errno == ESRCH)) {
+				fprintf(stderr, "crcheck: --pid %s: no such process\n", optarg);
 				return 2;
 			}
 			break;
@@ -764,7 +979,7 @@ int main(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			usage(stdout);
+			help();
 			return 0;
 		default:
 			usage(stderr);

@@ -98,9 +98,11 @@ check "uid 65534 without capabilities: every capability operation refused" "$j" 
 [ $? = 1 ] && ok "exit status 1 when --for restore does not work" ||
 	nok "exit status is not 1 when --for restore does not work"
 
-if setcap cap_checkpoint_restore+ep "$dir/crcheck" 2>/dev/null; then
+# With CAP_SETPCAP: a restorer gives the task its bounding set back with
+# PR_CAPBSET_DROP, which needs it whenever the bounding set is not full.
+if setcap cap_checkpoint_restore,cap_setpcap+ep "$dir/crcheck" 2>/dev/null; then
 	j=$("${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --json)
-	check "uid 65534 via a setcap'd copy: works" "$j" \
+	check "uid 65534 via a setcap'd copy (checkpoint_restore, setpcap): works" "$j" \
 		set_tid=works map_files=works prctl_exe=works lock_termios=$tty_ok ipc_next_id=works
 	"${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --for restore >/dev/null &&
 		ok "exit status 0 when --for restore works" ||

@@ -29,6 +29,7 @@ from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import crcap_criu		# noqa: E402
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
 import crcap_mutants as M	# noqa: E402
@@ -49,6 +50,8 @@ DEBIAN_PACKAGES = [
 	'perl', 'rsync', 'xz-utils', 'checkpolicy', 'gnuplot-nox', 'secilc',
 	'semodule-utils', 'setools', 'selinux-policy-default', 'selinux-policy-dev',
 	'linux-source-6.12', 'linux-source-6.1', 'util-linux', 'python3',
+	# CRIU, built from ../shared/vendor for the end-to-end cases
+	*crcap_criu.BUILD_PACKAGES,
 ]
 
 
@@ -286,6 +289,7 @@ class Crcap:
 		res = os.path.join(self.results, 'host')
 		out = S.host_programs(kernel, res)
 		out.append(S.host_crcheck(self.project, self.build, res))
+		out.append(S.host_criu(self.project, self.build, self.jobs, res))
 		return out
 
 	def test(self, with_tables: bool) -> int:

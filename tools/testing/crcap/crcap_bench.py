@@ -6,7 +6,9 @@ Measured live, on the same kernel and the same installed suite:
    over one guest per core) against the previous design's single guest
    (run_kselftest.sh, then crcheck, then the SELinux phase, in a row);
  * a build with nothing changed, and the mutant kernels' check;
- * the host suites.
+ * the host suites;
+ * CRIU dump and restore of a small and a 200 MB task, root against an
+   unprivileged user with the file capabilities the test finds minimal.
 Then the figures of the last "scripts/crcap test" (its report's header).
 Targets are printed beside the figures; nothing here fails a run.
 """
@@ -74,6 +76,17 @@ def bench(c) -> int:
 	rows.append((f'mutant kernels, {len(ms)} ({len(rebuilt)} rebuilt)',
 		     time.monotonic() - t, None, None))
 
+	import crcap_criu
+	import subprocess
+	criu, where = crcap_criu.find(c.project.top, c.build, c.jobs)
+	criu_lines = [f'criu: none ({where})']
+	if criu:
+		p = subprocess.run([os.path.join(c.project.top, 'tools/checkpoint_restore/criu_test.py'),
+				    criu, os.path.join(c.build, 'tools'), '--bench'],
+				   capture_output=True, text=True, timeout=900)
+		criu_lines = [l[len('# bench: '):] for l in p.stdout.splitlines()
+			      if l.startswith('# bench: ')] or [f'criu bench: no figures (exit {p.returncode})']
+
 	print(f'{"":48} {"crcap":>9} {"previous":>9} {"target":>8}')
 	for name, now, before, target in rows:
 		if not now and before is None:
@@ -81,6 +94,9 @@ def bench(c) -> int:
 			continue
 		print(f'{name:<48} {now:8.1f}s {(f"{before:.1f}s" if before else "-"):>9} '
 		      f'{(f"≤{target:.0f}s" if target else ""):>8}')
+	print('\nwhat running without root costs (tools/checkpoint_restore/criu_test.py --bench):')
+	for line in criu_lines:
+		print('  ' + line)
 	last = os.path.join(c.results, 'report.ktap')
 	if os.path.exists(last):
 		print(f'\nthe last report ({last}):')

@@ -317,6 +317,34 @@ def host_crcheck(project: Project, build: str, results: str) -> Test:
 	return Test('host.crcheck', subtests=[t]).finish()
 
 
+def host_criu(project: Project, build: str, jobs: int, results: str) -> Test:
+	"""A real CRIU, run by an unprivileged user on the host kernel:
+	tools/checkpoint_restore/criu_test.py (dump and restore, crcheck
+	judged by what criu does)."""
+	import crcap_criu
+	s = Test('host.criu')
+	try:
+		criu, where = crcap_criu.find(project.top, build, jobs)
+	except util.Error as e:
+		s.add(Test('criu_build', Status.FAIL, str(e).splitlines()[0]))
+		return s.finish()
+	if not criu:
+		s.add(Test('criu_test', Status.SKIP, where))
+		return s.finish()
+	os.makedirs(results, exist_ok=True)
+	out = os.path.join(results, 'criu_test.out')
+	with open(out, 'w'):
+		pass
+	p = util.run(G.host_timeout_cmd(600) + [
+		os.path.join(project.top, 'tools/checkpoint_restore/criu_test.py'),
+		criu, os.path.join(build, 'tools')], log=out, check=False)
+	with open(out, errors='replace') as f:
+		t = P.parse_program('criu_test', f.read().splitlines(), p.returncode)
+	s.add(t)
+	s.log.append(f'criu: {where}')
+	return s.finish()
+
+
 def _check(name: str, cmd, cwd: Optional[str] = None, why: str = '') -> Test:
 	"""A leaf from a shell command: passes when it exits 0."""
 	p = subprocess.run(cmd, shell=isinstance(cmd, str), cwd=cwd, text=True,

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A CRIU for the end-to-end cases (tools/checkpoint_restore/criu_test.py).
+
+In this order: $CRCAP_CRIU (a criu binary, a source tree, or a source
+tarball), the system's criu if it is 3.18 or later (--unprivileged), or
+the source tarball beside the checkout (../shared/vendor/criu-*.tar.xz).
+Sources are built once into the build directory and kept, keyed by the
+tarball's checksum.  CRIU's code is never copied into the project.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from typing import Optional, Tuple
+
+import crcap_util as util
+from crcap_util import say
+
+# What building CRIU needs (Debian package names); crcap deps installs them.
+BUILD_PACKAGES = [
+	'pkg-config', 'libprotobuf-dev', 'libprotobuf-c-dev', 'protobuf-c-compiler',
+	'protobuf-compiler', 'python3-protobuf', 'libnl-3-dev', 'libnl-route-3-dev',
+	'libnet1-dev', 'libbsd-dev', 'libaio-dev', 'libgnutls28-dev', 'uuid-dev',
+	'iptables',
+]
+HOW = ('set CRCAP_CRIU to a criu 3.18+ binary or its source (tree or .tar.xz), '
+       'or put criu-*.tar.xz in ../shared/vendor/')
+
+
+def version(binary: str) -> Optional[Tuple[int, int]]:
+	try:
+		out = subprocess.run([binary, '--version'], capture_output=True, text=True,
+				     timeout=20).stdout
+	except (OSError, subprocess.TimeoutExpired):
+		return None
+	m = re.search(r'Version:\s*(\d+)\.(\d+)', out)
+	return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _digest(path: str) -> str:
+	h = hashlib.sha256()
+	with open(path, 'rb') as f:
+		for chunk in iter(lambda: f.read(1 << 20), b''):
+			h.update(chunk)
+	return h.hexdigest()[:16]
+
+
+def _build(source: str, build: str, jobs: int) -> str:
+	"""Builds criu from a tarball or a tree, once; returns the binary."""
+	if os.path.isdir(source):
+		src = source
+		tag = 'tree-' + hashlib.sha256(os.path.abspath(source).encode()).hexdigest()[:8]
+		dst = os.path.join(build, f'criu-{tag}')
+		if not os.path.isdir(dst):
+			shutil.copytree(src, dst, symlinks=True)
+	else:
+		dst = os.path.join(build, 'criu-' + _digest(source))
+		if not os.path.isdir(dst):
+			tmp = dst + '.tmp'
+			shutil.rmtree(tmp, ignore_errors=True)
+			os.makedirs(tmp)
+			util.run(['tar', '-C', tmp, '-xf', source, '--strip-components=1'])
+			os.rename(tmp, dst)
+	binary = os.path.join(dst, 'criu', 'criu')
+	if os.access(binary, os.X_OK) and os.path.exists(dst + '.built'):
+		return binary
+	say(f'criu: building {source} (once; kept in {dst})')
+	log = os.path.join(build, 'criu-build.log')
+	util.run(['make', '-C', dst, f'-j{jobs}', 'criu'], log=log)
+	open(dst + '.built', 'w').close()
+	return binary
+
+
+def find(top: str, build: str, jobs: int) -> Tuple[Optional[str], str]:
+	"""(criu binary, where it came from) or (None, why there is none)."""
+	want = os.environ.get('CRCAP_CRIU')
+	if want:
+		if os.path.isfile(want) and os.access(want, os.X_OK) and not want.endswith(('.tar.xz', '.tar.gz')):
+			v = version(want)
+			if v and v >= (3, 18):
+				return want, f'CRCAP_CRIU={want} ({v[0]}.{v[1]})'
+			return None, f'CRCAP_CRIU={want} is not criu 3.18 or later ({v})'
+		if os.path.exists(want):
+			return _build(want, build, jobs), f'built from CRCAP_CRIU={want}'
+		return None, f'CRCAP_CRIU={want} does not exist'
+	system = shutil.which('criu')
+	if system:
+		v = version(system)
+		if v and v >= (3, 18):
+			return system, f'{system} ({v[0]}.{v[1]})'
+	vendor = sorted(glob.glob(os.path.join(os.path.dirname(top), 'shared', 'vendor',
+					       'criu-*.tar.xz')))
+	if vendor:
+		return _build(vendor[-1], build, jobs), f'built from {vendor[-1]}'
+	return None, (f'no criu 3.18 or later ({system or "none"} on the system): {HOW}')
