@@ -73,6 +73,19 @@ struct run {
 };
 
 static bool opt_threads;
+static int opt_repeat = 3;
+
+static double rate_of(const struct run *r)
+{
+	return r->seconds > 0 ? r->placed / r->seconds : 0;
+}
+
+static int cmp_rate(const void *a, const void *b)
+{
+	double x = rate_of(a), y = rate_of(b);
+
+	return x < y ? -1 : x > y;
+}
 static int opt_levels = 1;
 static int opt_cores;
 
@@ -183,6 +196,10 @@ static int write_ns_last_pid(pid_t pid)
 /* The next PID this namespace would hand out is @pid + 1. */
 static volatile long cycle_last;
 static volatile pid_t cycle_stop;
+static long cycle_burned;	/* by the parallel phase's workers */
+
+/* Gaps longer than this many PIDs per core are cycled on every core. */
+#define PARALLEL_GAP 16
 
 /*
  * Burn one PID, the cheapest way: a thread that exits at once (no memory
@@ -216,6 +233,7 @@ static void *cycle_worker(void *arg)
 
 		if (pid < 0)
 			return NULL;
+		__atomic_fetch_add(&cycle_burned, 1, __ATOMIC_RELAXED);
 		cycle_last = pid;
 		if (pid >= cycle_stop)
 			return NULL;
@@ -233,7 +251,7 @@ static long cycle_to(pid_t target, long *burned)
 
 	if (pid >= target)
 		return -EOVERFLOW;	/* wrapping around pid_max is not measured */
-	if (opt_cores > 1 && target - pid > 64 * opt_cores) {
+	if (opt_cores > 1 && target - pid > PARALLEL_GAP * opt_cores) {
 		pthread_t th[64];
 		int n = opt_cores < 64 ? opt_cores : 64;
 
@@ -242,6 +260,7 @@ static long cycle_to(pid_t target, long *burned)
 			pthread_create(&th[i], NULL, cycle_worker, NULL);
 		for (int i = 0; i < n; i++)
 			pthread_join(th[i], NULL);
+		*burned += __atomic_exchange_n(&cycle_burned, 0, __ATOMIC_RELAXED);
 		pid = cycle_last;
 	}
 	while (pid < target - 1) {
@@ -350,7 +369,8 @@ static struct run run_once(enum method m, const pid_t *targets, int n)
 	struct run *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
 			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct run res = { .status = ENOMEM };
-	int levels = (m == M_SET_TID) ? opt_levels : 1;
+	/* The floor at the same depth: a task in N levels costs more. */
+	int levels = (m == M_SET_TID || m == M_FLOOR) ? opt_levels : 1;
 	pid_t pid;
 
 	if (r == MAP_FAILED)
@@ -414,7 +434,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: pidbench [-n N[,N...]] [--layout sequential|sparse|random|all]\n"
-		"                [--levels 1|2|3] [--threads] [--cores K] [--json] [--plot FILE.png]\n");
+		"                [--levels 1|2|3] [--threads] [--cores K] [--repeat R] [--json]\n"
+		"                [--plot FILE.png]\n");
 }
 
 int main(int argc, char **argv)
@@ -426,6 +447,7 @@ int main(int argc, char **argv)
 		{ "cores", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "plot", required_argument, NULL, 'p' },
+		{ "repeat", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -478,6 +500,13 @@ int main(int argc, char **argv)
 		case 'p':
 			plot = optarg;
 			break;
+		case 'r':
+			opt_repeat = atoi(optarg);
+			if (opt_repeat < 1 || opt_repeat > 16) {
+				fprintf(stderr, "pidbench: --repeat must be 1..16\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -508,14 +537,17 @@ int main(int argc, char **argv)
 		printf("{\"levels\": %d, \"threads\": %s, \"cores\": %d, \"runs\": [",
 		       opt_levels, opt_threads ? "true" : "false", opt_cores);
 	else
-		printf("pidbench: %s, %d PID namespace level%s, cycling on %d core%s\n",
+		printf("pidbench: %s, %d PID namespace level%s (the floor too), cycling on %d core%s "
+		       "(gaps over %d PIDs in parallel), median of %d runs\n",
 		       opt_threads ? "threads" : "processes", opt_levels,
-		       opt_levels > 1 ? "s" : "", opt_cores, opt_cores > 1 ? "s" : "");
+		       opt_levels > 1 ? "s" : "", opt_cores, opt_cores > 1 ? "s" : "",
+		       PARALLEL_GAP * opt_cores, opt_repeat);
 	for (int l = lay_first; l <= lay_last; l++) {
 		for (int k = 0; k < nn; k++) {
 			int n = ns[k];
 			pid_t *targets = calloc(n, sizeof(*targets));
-			struct run res[M_NR];
+			struct run res[M_NR], rep[16];
+			double lo[M_NR] = {0}, hi[M_NR] = {0};
 			double floor_rate;
 
 			make_targets(l, targets, n);
@@ -527,16 +559,26 @@ int main(int argc, char **argv)
 
 				memset(&res[m], 0, sizeof(res[m]));
 				res[m].status = applies ? 0 : EOPNOTSUPP;
-				if (applies)
-					res[m] = run_once(m, targets, n);
+				if (!applies)
+					continue;
+				/* Several runs: the median, and the spread around it. */
+				for (int k = 0; k < opt_repeat; k++)
+					rep[k] = run_once(m, targets, n);
+				qsort(rep, opt_repeat, sizeof(rep[0]), cmp_rate);
+				res[m] = rep[opt_repeat / 2];
+				for (int k = 0; k < opt_repeat; k++)
+					if (rep[k].status && !res[m].status)
+						res[m].status = rep[k].status;
+				lo[m] = rate_of(&rep[0]);
+				hi[m] = rate_of(&rep[opt_repeat - 1]);
 			}
 			floor_rate = res[M_FLOOR].seconds > 0 ?
 				     res[M_FLOOR].placed / res[M_FLOOR].seconds : 0;
 			if (!json)
 				printf("\nlayout %s, N=%d (PIDs %d..%d)\n"
-				       "%-20s %12s %10s %10s %9s %s\n", layout_name[l],
+				       "%-20s %12s %15s %10s %10s %9s %s\n", layout_name[l],
 				       n, targets[0], targets[n - 1], "method",
-				       "tasks/s", "median us", "p99 us", "vs floor", "check");
+				       "tasks/s", "(min-max)", "median us", "p99 us", "vs floor", "check");
 			for (int m = 0; m < M_NR; m++) {
 				struct run *r = &res[m];
 				double rate = r->seconds > 0 ? r->placed / r->seconds : 0;
@@ -545,11 +587,13 @@ int main(int argc, char **argv)
 					printf("%s{\"layout\": \"%s\", \"n\": %d, \"method\": \"%s\", "
 					       "\"status\": \"%s\", \"placed\": %d, \"wrong_pid\": %d, "
 					       "\"tasks_per_s\": %.1f, \"median_us\": %.2f, \"p99_us\": %.2f, "
-					       "\"vs_floor\": %.3f, \"pids_burned\": %ld}",
+					       "\"vs_floor\": %.3f, \"pids_burned\": %ld, \"repeats\": %d, "
+					       "\"tasks_per_s_min\": %.1f, \"tasks_per_s_max\": %.1f}",
 					       first ? "" : ", ", layout_name[l], n, method_name[m],
 					       r->status ? strerror(r->status) : "ok", r->placed,
 					       r->wrong, rate, r->median_us, r->p99_us,
-					       floor_rate ? rate / floor_rate : 0, r->burned);
+					       floor_rate ? rate / floor_rate : 0, r->burned,
+					       opt_repeat, lo[m], hi[m]);
 					first = 0;
 				} else if (r->status && !r->placed) {
 					printf("%-20s %s\n", method_name[m],
@@ -557,8 +601,11 @@ int main(int argc, char **argv)
 					       r->status == EPERM ? "refused: needs CAP_CHECKPOINT_RESTORE" :
 					       strerror(r->status));
 				} else {
-					printf("%-20s %12.0f %10.2f %10.2f %8.2fx %s",
-					       method_name[m], rate, r->median_us, r->p99_us,
+					char spread[32];
+
+					snprintf(spread, sizeof(spread), "(%.0f-%.0f)", lo[m], hi[m]);
+					printf("%-20s %12.0f %15s %10.2f %10.2f %8.2fx %s",
+					       method_name[m], rate, spread, r->median_us, r->p99_us,
 					       floor_rate ? rate / floor_rate : 0,
 					       m == M_FLOOR ? "-" : r->wrong ? "WRONG PIDS" :
 					       r->status ? strerror(r->status) : "all PIDs right");
@@ -578,9 +625,10 @@ int main(int argc, char **argv)
 				double burn = (res[M_CYCLE].burned + res[M_CYCLE].placed) /
 					      res[M_CYCLE].seconds;
 
-				printf("set_tid places tasks %.1fx faster than cycling here; "
-				       "cycling burned %.0f PIDs/s (published figure: ~100,000 PIDs/s)\n",
-				       st / cy, burn);
+				printf("set_tid places tasks %.1fx faster than cycling here; cycling burned "
+				       "%.0f PIDs/s on %d core%s (the published ~100,000 PIDs/s: 4 cores, "
+				       "num_cpus+2 threads)\n", st / cy, burn, opt_cores,
+				       opt_cores > 1 ? "s" : "");
 			}
 			free(targets);
 		}
@@ -592,24 +640,35 @@ int main(int argc, char **argv)
 		FILE *gp;
 
 		fclose(dat);
-		gp = popen("gnuplot", "w");
-		if (!gp) {
+		if (system("command -v gnuplot >/dev/null 2>&1") != 0 ||
+		    !(gp = popen("gnuplot", "w"))) {
 			fprintf(stderr, "pidbench: no gnuplot for --plot (apt-get install gnuplot-nox)\n");
+			unlink(datpath);
 			return 1;
 		}
-		fprintf(gp, "set terminal png size 1100,440 noenhanced\nset output '%s'\n"
-			"set multiplot layout 1,2\nset logscale y\nset key left top\n"
+		fprintf(gp, "set terminal png size 1100,560 noenhanced\nset output '%s'\n"
+			"set multiplot layout 1,2\nset logscale y\nset key below\n"
 			"set xlabel 'N tasks'\nset title 'tasks placed per second'\nplot ", plot);
-		for (int m = 0; m < M_NR; m++)
-			fprintf(gp, "%s'< awk \"\\$2 == %d\" %s' using 3:4 with linespoints title '%s'",
-				m ? ", " : "", m, datpath, method_name[m]);
-		fprintf(gp, "\nset title 'median time to place one task (us)'\nplot ");
-		for (int m = 0; m < M_NR; m++)
-			fprintf(gp, "%s'< awk \"\\$2 == %d\" %s' using 3:5 with linespoints title '%s'",
-				m ? ", " : "", m, datpath, method_name[m]);
+		/* One line per layout and method: N grows along each line. */
+		for (int col = 4; col <= 5; col++) {
+			int k = 0;
+
+			if (col == 5)
+				fprintf(gp, "\nset title 'median time to place one task (us)'\nplot ");
+			for (int l = lay_first; l <= lay_last; l++)
+				for (int m = 0; m < M_NR; m++)
+					fprintf(gp, "%s'< awk \"\\$1 == \\\"%s\\\" && \\$2 == %d\" %s' "
+						"using 3:%d with linespoints title '%s, %s'",
+						k++ ? ", " : "", layout_name[l], m, datpath, col,
+						method_name[m], layout_name[l]);
+		}
 		fprintf(gp, "\nunset multiplot\n");
 		snprintf(cmd, sizeof(cmd), "%s", datpath);
-		pclose(gp);
+		if (pclose(gp) != 0) {
+			fprintf(stderr, "pidbench: gnuplot failed to write %s\n", plot);
+			unlink(cmd);
+			return 1;
+		}
 		unlink(cmd);
 	}
 	return 0;
