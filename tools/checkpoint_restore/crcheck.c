@@ -116,6 +116,9 @@ static struct facts {
 	char exec_fails[256];		/* why execve(--exec) would fail */
 	bool nnp_ignores_file_caps;	/* --exec has file caps, ignored */
 	bool clone3_blocked;		/* ENOSYS on a kernel that has it */
+	int owned_levels;		/* PID ns levels our user ns owns */
+	bool owned_levels_at_least;	/* ... that we can see from here */
+	int set_tid_levels_tried;	/* -1: not tried */
 	pid_t target;			/* --pid */
 	int target_seccomp;		/* its Seccomp: field, -1 unknown */
 	bool init_userns, init_pidns;
@@ -374,6 +377,43 @@ static enum tri owned_by_our_userns(const char *path)
 	return ret;
 }
 
+#ifndef NS_GET_PARENT
+#define NS_GET_PARENT _IO(0xb7, 0x2)
+#endif
+
+/* How many PID namespace levels, from the one our children get outwards,
+ * our user namespace owns: the levels set_tid can reach from here. */
+static int owned_pidns_levels(void)
+{
+	struct stat ours, owner;
+	int fd = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC), n = 0;
+
+	if (fd < 0 || stat("/proc/self/ns/user", &ours))
+		return fd < 0 ? 0 : (close(fd), 0);
+	for (;;) {
+		int ufd = ioctl(fd, NS_GET_USERNS), parent;
+
+		if (ufd < 0)
+			break;
+		if (fstat(ufd, &owner) || owner.st_ino != ours.st_ino || owner.st_dev != ours.st_dev) {
+			close(ufd);
+			break;
+		}
+		close(ufd);
+		n++;
+		parent = ioctl(fd, NS_GET_PARENT);
+		if (parent < 0 && errno == EPERM)
+			f.owned_levels_at_least = true;	/* outside our PID ns: unseen */
+		close(fd);
+		fd = parent;
+		if (fd < 0)
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
 static void gather(void)
 {
 	struct utsname u;
@@ -428,6 +468,7 @@ static void gather(void)
 	f.owns_pidns = owned_by_our_userns("/proc/self/ns/pid");
 	f.owns_pidns_children = owned_by_our_userns("/proc/self/ns/pid_for_children");
 	f.owns_ipcns = owned_by_our_userns("/proc/self/ns/ipc");
+	f.owned_levels = owned_pidns_levels();
 	f.init_pidns = levels == 1;
 	f.proc_sys_ro = !statvfs("/proc/sys/kernel", &sv) && (sv.f_flag & ST_RDONLY);
 	f.yama = read_int("/proc/sys/kernel/yama/ptrace_scope", -1);
@@ -610,14 +651,13 @@ static int in_child(int (*fn)(void))
 	return WEXITSTATUS(status);
 }
 
-static int try_set_tid(void)
+/* Our PIDs, innermost level first; returns how many levels. */
+static int own_pids(pid_t *tids)
 {
-	pid_t tids[32];
 	char buf[512];
 	long ns[33];
 	int n = 0;
 	FILE *fp = fopen("/proc/self/status", "re");
-	uint64_t args[11] = { 0, 0, 0, 0, SIGCHLD };
 
 	while (fp && fgets(buf, sizeof(buf), fp)) {
 		char *p = buf + 6, *end;
@@ -631,16 +671,57 @@ static int try_set_tid(void)
 	}
 	if (fp)
 		fclose(fp);
-	if (!n)
-		return ENOENT;
-	/* Our own PIDs, innermost first: taken at every level. */
 	for (int i = 0; i < n; i++)
 		tids[i] = ns[n - 1 - i];
+	return n;
+}
+
+/*
+ * clone3() with set_tid over the @k innermost levels: free PIDs below
+ * level @k, our own (taken) PID at it.  The kernel checks the capability
+ * level by level from the innermost, and allocates as it goes: EEXIST
+ * says that every one of the @k levels let us choose, EPERM that one of
+ * them did not.  The free PIDs it allocated are released with the error:
+ * no task is created.  (A free PID is one our own namespace does not
+ * use; in a middle level it is a guess.)
+ */
+static int try_set_tid_depth(int k)
+{
+	pid_t own[32], tids[32];
+	int n = own_pids(own), pid_max = read_int("/proc/sys/kernel/pid_max", 32768);
+	uint64_t args[11] = { 0, 0, 0, 0, SIGCHLD };
+	pid_t cand = pid_max - 1;
+
+	if (!n || k > n)
+		return ENOENT;
+	for (int i = 0; i < k - 1; i++) {
+		while (cand > 300 && (kill(cand, 0) == 0 || errno != ESRCH))
+			cand--;
+		tids[i] = cand--;
+	}
+	tids[k - 1] = own[k - 1];
 	args[8] = (uintptr_t)tids;
-	args[9] = n;
+	args[9] = k;
 	if (syscall(__NR_clone3, args, 88) == 0)
-		_exit(0);	/* cannot happen: every PID is taken */
+		_exit(0);	/* cannot happen: the last PID is taken */
 	return errno == EEXIST ? 0 : errno;
+}
+
+static int try_set_tid(void)
+{
+	return try_set_tid_depth(1);
+}
+
+/* How many levels, from the innermost, set_tid reaches: exit status. */
+static int try_set_tid_levels(void)
+{
+	pid_t own[32];
+	int n = own_pids(own), k;
+
+	for (k = 1; k <= n; k++)
+		if (try_set_tid_depth(k))
+			break;
+	return k - 1;
 }
 
 static int try_map_files(void)
@@ -736,8 +817,11 @@ static void try_all(struct verdict *v)
 		[OP_IPC_NEXT_ID] = try_ipc_next_id,
 	};
 
+	f.set_tid_levels_tried = -1;
 	if (f.exec_binary)
 		return;	/* the credentials in question are not ours */
+	if (f.clone3)
+		f.set_tid_levels_tried = in_child(try_set_tid_levels);
 	for (int i = 0; i < OP_NR; i++) {
 		if (!fn[i])
 			continue;
@@ -786,16 +870,22 @@ static void json_str(const char *s)
 
 /*
  * How many PID namespace levels could we choose PIDs in: every level with
- * the capability in the initial user namespace, else only the innermost,
- * when our user namespace owns it.
+ * the capability in the initial user namespace, else the levels, from the
+ * innermost outwards, that our user namespace owns.
  */
-static int set_tid_levels(void)
+static int set_tid_levels_predicted(void)
 {
 	if (!f.clone3 || !(f.eff_cr || f.eff_sa) || !lsm_allows())
 		return 0;
 	if (f.init_userns)
 		return f.pidns_levels;
-	return f.owns_pidns_children == YES ? 1 : 0;
+	return f.owned_levels < f.pidns_levels ? f.owned_levels : f.pidns_levels;
+}
+
+/* The trial where there was one: it asks the kernel, level by level. */
+static int set_tid_levels(void)
+{
+	return f.set_tid_levels_tried >= 0 ? f.set_tid_levels_tried : set_tid_levels_predicted();
 }
 
 static void report_json(const struct verdict *v)
@@ -844,7 +934,11 @@ static void report_json(const struct verdict *v)
 	printf(", \"selinux_checkpoint_restore\": \"%s\", \"apparmor\": %s, \"landlock\": %s},\n",
 	       f.selinux_cr == YES ? "allowed" : f.selinux_cr == NO ? "denied" : "unknown",
 	       f.apparmor ? "true" : "false", f.landlock ? "true" : "false");
-	printf(" \"set_tid_levels\": %d,\n", set_tid_levels());
+	printf(" \"set_tid_levels\": %d, \"set_tid_levels_predicted\": %d, "
+	       "\"set_tid_levels_predicted_is_lower_bound\": %s, \"set_tid_levels_tried\": %d,\n",
+	       set_tid_levels(), set_tid_levels_predicted(),
+	       !f.init_userns && f.owned_levels_at_least ? "true" : "false",
+	       f.set_tid_levels_tried);
 	printf(" \"operations\": {");
 	for (int i = 0; i < OP_NR; i++) {
 		printf("%s\n  \"%s\": {\"verdict\": \"%s\", \"predicted\": \"%s\", \"tried\": \"%s\"",
@@ -888,8 +982,17 @@ static void report_table(const struct verdict *v)
 	       !f.selinux ? "" : f.selinux_cr == YES ? "allowed" :
 	       f.selinux_cr == NO ? "DENIED" : "not in the policy",
 	       f.apparmor ? "; AppArmor present" : "");
-	printf("set_tid can choose PIDs in %d of %d PID namespace level%s\n\n",
-	       set_tid_levels(), f.pidns_levels, f.pidns_levels > 1 ? "s" : "");
+	printf("set_tid can choose PIDs in %d of %d PID namespace level%s", set_tid_levels(),
+	       f.pidns_levels, f.pidns_levels > 1 ? "s" : "");
+	if (f.set_tid_levels_tried >= 0) {
+		int p = set_tid_levels_predicted();
+		bool lower = !f.init_userns && f.owned_levels_at_least;
+
+		printf(" (tried level by level; predicted %s%d%s)", lower ? "at least " : "", p,
+		       lower ? ": the owners of outer levels cannot be seen from inside" :
+		       p != f.set_tid_levels_tried ? ", NOT as tried" : "");
+	}
+	printf("\n\n");
 	printf("%-13s %-46s %-8s %-10s %s\n", "operation", "what for", "verdict", "tried", "why / fix");
 	for (int i = 0; i < OP_NR; i++) {
 		enum tri fin = final(&v[i]);

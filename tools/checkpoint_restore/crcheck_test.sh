@@ -128,6 +128,19 @@ j=$(unshare -Urpfi --mount-proc "$dir/crcheck" --json)
 check "root of a new user namespace with its own PID and IPC namespaces" "$j" \
 	set_tid=works map_files=refused prctl_exe=works lock_termios=refused ipc_next_id=works
 
+# set_tid, level by level: how many PID namespace levels, from the
+# innermost, the kernel lets these credentials choose PIDs in.
+levels() { sed -n 's/.*"set_tid_levels_tried": \([0-9-]*\).*/\1/p' <<<"$1"; }
+base=$(levels "$("$dir/crcheck" --json)")
+for c in "root in two more PID namespaces:$((base + 2)):unshare -pf unshare -pf" \
+	 "uid 65534, own user ns owning two PID namespaces:2:${NOBODY[*]} unshare -Urpf unshare -pf" \
+	 "uid 65534, a nested user ns owning only the innermost:1:${NOBODY[*]} unshare -Urpf unshare -Ur unshare -pf"; do
+	name=${c%%:*}; rest=${c#*:}; want=${rest%%:*}; cmd=${rest#*:}
+	got=$(levels "$($cmd "$dir/crcheck" --json)")
+	[ "$got" = "$want" ] && ok "set_tid reaches $want level(s): $name" ||
+		nok "set_tid reaches $want level(s): $name" "tried $got"
+done
+
 "$dir/crcheck" --bogus >/dev/null 2>&1
 [ $? = 2 ] && ok "exit status 2 on a usage error" || nok "exit status is not 2 on a usage error"
 echo "1..$n"
