@@ -3,7 +3,7 @@
  * criu_target - a process tree for criu_test.py to checkpoint and restore.
  *
  *   criu_target DIR [--size MB] [--children N] [--threads N]
- *                   [--no-deleted] [--no-pty] [--ipc] [--seccomp]
+ *                   [--no-deleted] [--no-pty] [--ipc] [--seccomp] [--shell-job]
  *
  * Each process of the tree (the root and N children) holds:
  *   - N threads that count (progress);
@@ -13,12 +13,14 @@
  *   - unless --no-pty, a pseudo-terminal pair it opened itself (a restore
  *     recreates it and locks its termios: TIOCSLCKTRMIOS);
  *   - with --ipc, a SysV message queue with one message in it.
- * With --seccomp the tree runs under a (permissive) seccomp filter.
+ * With --seccomp the tree runs under a (permissive) seccomp filter.  It
+ * leads a session of its own, unless --shell-job: then it stays in its
+ * parent's session, on the terminal it was given (criu --shell-job).
  *
  * Every process reports in its own line of DIR/state, a shared file
  * mapping: "pid=P nspid=A,B count=C sum=S ipc=Q", rewritten every 10 ms.
  * A restored tree must show the same pids and sums, and counts that grow.
- * It leads a session of its own.  Stops on SIGTERM; never exits on its own.
+ * Stops on SIGTERM; never exits on its own.
  */
 
 #define _GNU_SOURCE
@@ -48,8 +50,9 @@ static struct {
 	const char *dir;
 	size_t size;
 	int children, threads;
-	int deleted, pty, ipc, seccomp;
-} opt = { .size = 4 << 20, .children = 1, .threads = 2, .deleted = 1, .pty = 1 };
+	int deleted, pty, ipc, seccomp, setsid;
+} opt = { .size = 4 << 20, .children = 1, .threads = 2, .deleted = 1, .pty = 1,
+	.setsid = 1 };
 
 static char *state;		/* DIR/state, MAX_PROCS slots */
 static volatile uint64_t counts[64];
@@ -225,12 +228,15 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: criu_target DIR [--size MB] [--children N] [--threads N] "
-			"[--no-deleted] [--no-pty] [--ipc] [--seccomp]\n");
+			"[--no-deleted] [--no-pty] [--ipc] [--seccomp] [--shell-job]\n");
 		return 2;
 	}
 	opt.dir = argv[1];
-	/* A tree of its own session: no --shell-job, whoever started it. */
-	if (getsid(0) != getpid())
+	/* A tree of its own session (no --shell-job), unless --shell-job. */
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--shell-job"))
+			opt.setsid = 0;
+	if (opt.setsid && getsid(0) != getpid())
 		setsid();
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--size") && i + 1 < argc)
@@ -247,6 +253,8 @@ int main(int argc, char **argv)
 			opt.ipc = 1;
 		else if (!strcmp(argv[i], "--seccomp"))
 			opt.seccomp = 1;
+		else if (!strcmp(argv[i], "--shell-job"))
+			;	/* handled above */
 		else
 			return fprintf(stderr, "criu_target: unknown option %s\n", argv[i]), 2;
 	}

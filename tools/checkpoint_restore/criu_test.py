@@ -28,15 +28,18 @@ criu then did, and where it refuses, the fix it prints must work.
 """
 
 import ctypes
+import fcntl
 import json
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -303,6 +306,80 @@ def context_filecaps(env):
 	return found
 
 
+def _on_terminal(slave):
+	"""preexec: a session of its own with SLAVE as controlling terminal."""
+	def fn():
+		os.setsid()
+		fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+	return fn
+
+
+def context_shell_job(env, found):
+	"""A job of a terminal session (criu --shell-job): the tree is not a
+	session leader and its terminal is not its own; restored, it runs on
+	the terminal criu was started from."""
+	env.setcap(found)
+	d = env.workdir('shell-job')
+	img = os.path.join(d, 'img')
+	m1, s1 = os.openpty()
+	os.fchown(s1, env.uid, env.gid)
+	err = os.path.join(d, 'target.err')
+	open(err, 'w').close()
+	os.chown(err, env.uid, env.gid)
+	p = subprocess.Popen(env.as_user([env.target, d, '--shell-job', '--children', '1',
+					  '--no-pty']), stdin=s1, stdout=s1, stderr=s1,
+			     preexec_fn=_on_terminal(s1))
+	st = None
+	for _ in range(100):
+		st = read_state(d, 2)
+		if st and all(int(x['count']) > 0 for x in st):
+			break
+		time.sleep(0.05)
+	if not st:
+		p.kill()
+		emit(False, 'shell_job_restored_on_the_new_terminal', 'the target did not start')
+		return
+	rc, out = run(env.as_user([env.criu, 'dump', '-t', st[0]['pid'], '-D', img, '--shell-job',
+				   '--unprivileged', '-o', 'dump.log', '-v4']))
+	p.wait()
+	reap(0.2)
+	why = '' if rc == 0 else f'dump exited {rc}\n{log_tail(d, "dump.log")}'
+	if rc == 0:
+		m2, s2 = os.openpty()
+		os.fchown(s2, env.uid, env.gid)
+		# The terminal's session leader stays, as the user's shell would:
+		# when it goes, the kernel hangs up the terminal's jobs.
+		rcfile = os.path.join(d, 'restore.rc')
+		cmd = ' '.join(shlex.quote(a) for a in env.as_user(
+			[env.criu, 'restore', '-D', img, '--shell-job', '--unprivileged', '-d',
+			 '--restore-sibling', '-o', 'restore.log', '-v4']))
+		shell = subprocess.Popen(['sh', '-c', f'{cmd}; echo $? >{rcfile}; exec sleep {LIMIT}'],
+					 stdin=s2, stdout=s2, stderr=s2, preexec_fn=_on_terminal(s2))
+		rc = 'timeout'
+		for _ in range(RESTORE_LIMIT * 20):
+			if os.path.exists(rcfile) and open(rcfile).read().strip():
+				rc = int(open(rcfile).read())
+				break
+			time.sleep(0.05)
+		if rc != 0:
+			why = f'restore exited {rc}\n{log_tail(d, "restore.log")}'
+		else:
+			why = check_restored(d, st)
+			tty = os.ttyname(s2)
+			fd0 = os.readlink(f'/proc/{st[0]["pid"]}/fd/0') if not why else ''
+			if not why and fd0 != tty:
+				why = f'restored on {fd0}, not on criu\'s terminal {tty}'
+			kill_tree(read_state(d, 2) or st)
+		shell.kill()
+		shell.wait()
+		reap(0.2)
+		os.close(m2)
+		os.close(s2)
+	os.close(m1)
+	os.close(s1)
+	emit(not why, 'shell_job_restored_on_the_new_terminal', why)
+
+
 def context_nocap(env, found):
 	"""Images dumped with the capability, restored by a criu without it."""
 	env.setcap(found)
@@ -535,6 +612,7 @@ def main():
 		print(f'# criu {v[0]}.{v[1]} ({criu}), user {USER} ({env.uid}), work {env.dir}')
 		found = context_filecaps(env)
 		if found:
+			context_shell_job(env, found)
 			context_nocap(env, found)
 			context_exec_refused(env, found)
 			context_seccomp(env, found)
