@@ -141,6 +141,27 @@ for c in "root in two more PID namespaces:$((base + 2)):unshare -pf unshare -pf"
 		nok "set_tid reaches $want level(s): $name" "tried $got"
 done
 
+# A read-only /proc/sys (as containers mount it), in a mount namespace of
+# this test's own: the refusals must say why.
+j=$(unshare -m sh -c 'mount -o bind,ro /proc/sys /proc/sys && exec "$0" --json' "$dir/crcheck")
+grep -q '"ipc_next_id": {"verdict": "refused".*read-only' <<<"$j" &&
+	grep -q '"ns_last_pid": {"verdict": "refused".*read-only' <<<"$j" &&
+	ok "a read-only /proc/sys is named as the reason" ||
+	nok "a read-only /proc/sys is named as the reason" "$(grep -E '"(ipc_next_id|ns_last_pid)"' <<<"$j" | tr -d '\n')"
+
+err=$("$dir/crcheck" --for bogus 2>&1 >/dev/null)
+[ $? = 2 ] && grep -q "bogus" <<<"$err" && ok "a bad --for value is named" ||
+	nok "a bad --for value is named" "$err"
+
+tabbed="$dir/cr"$'\t'"check"
+cp "$dir/crcheck" "$tabbed"
+if "$dir/crcheck" --exec "$tabbed" --json | python3 -c 'import json, sys; json.load(sys.stdin)' 2>/dev/null; then
+	ok "--json stays JSON with a tab in a path"
+else
+	nok "--json stays JSON with a tab in a path"
+fi
+rm -f "$tabbed"
+
 "$dir/crcheck" --bogus >/dev/null 2>&1
 [ $? = 2 ] && ok "exit status 2 on a usage error" || nok "exit status is not 2 on a usage error"
 echo "1..$n"
