@@ -38,13 +38,13 @@ COST_GUESS = {'selinux': 7.9, 'crcheck': 3.7, 'set_tid_test': 2.9,
 	      'prctl_mm_map_test': 0.6, 'map_files_test': 0.4, 'kunit_module': 0.1}
 
 
-def programs(kernel: Kernel) -> List[str]:
-	"""The installed kselftest programs of the suite, in install order."""
+def programs(kernel: Kernel, target: str = 'checkpoint_restore') -> List[str]:
+	"""The installed kselftest programs of TARGET, in install order."""
 	lst = os.path.join(kernel.kselftest, 'kselftest-list.txt')
 	try:
 		with open(lst) as f:
 			names = [l.strip().split(':', 1)[1] for l in f
-				 if l.startswith('checkpoint_restore:')]
+				 if l.startswith(target + ':')]
 	except OSError:
 		raise util.Error(f'no kselftest install at {kernel.kselftest}: '
 				 'run "scripts/crcap build"')
@@ -64,8 +64,10 @@ class GuestPlan:
 		self.kselftest_only = kselftest_only
 		self.progs = [p for p in programs(kernel) if p != SELINUX_PROGRAM]
 		items = list(self.progs)
+		self.clone3 = [] if kselftest_only else programs(kernel, 'clone3')
 		if not kselftest_only:
 			items += ['crcheck', 'selinux', 'kunit_module']
+			items += [f'clone3/{p}' for p in self.clone3]
 		costs = _load_costs(build, kernel.name)
 		self.cost = lambda it: costs.get(it, COST_GUESS.get(it, 1.0))
 		# SELinux flips global state: it goes last in its guest.
@@ -94,6 +96,10 @@ class GuestPlan:
 			if it in self.progs:
 				lines.append(f'item kselftest.{it} timeout --signal KILL '
 					     f'{PROGRAM_TIMEOUT} ./{it}')
+			elif it.startswith('clone3/'):
+				prog = it.split('/', 1)[1]
+				lines.append(f'item clone3.{prog} sh -c \'cd "$1" && exec timeout --signal KILL '
+					     f'{PROGRAM_TIMEOUT} "./$2"\' - {q(k.kselftest)}/clone3 {q(prog)}')
 			elif it == 'crcheck':
 				lines.append(f'item crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck')
 			elif it == 'kunit_module':
@@ -209,6 +215,8 @@ def guest_suites(plan: GuestPlan, runs: List[G.GuestRun], where: str) -> List[Te
 			_program(runs, 'crcheck', 'crcheck_test')]).finish())
 		out.append(_selinux_suite(runs, where))
 		out.append(_kunit_suite(plan, runs, where))
+		out.append(Test(f'{where}.clone3', subtests=[
+			_program(runs, f'clone3.{p}', p) for p in plan.clone3]).finish())
 	out.append(guest_health(runs, where))
 	return out
 
@@ -283,10 +291,10 @@ def guest_health(runs: List[G.GuestRun], where: str) -> Test:
 
 def host_programs(kernel: Kernel, results: str) -> List[Test]:
 	"""The kselftest programs on the running kernel, two at a time."""
-	kst = os.path.join(kernel.kselftest, 'checkpoint_restore')
 	os.makedirs(results, exist_ok=True)
 
-	def one(prog):
+	def one(prog, target='checkpoint_restore'):
+		kst = os.path.join(kernel.kselftest, target)
 		out = os.path.join(results, prog + '.out')
 		with open(out, 'w'):
 			pass
@@ -299,10 +307,15 @@ def host_programs(kernel: Kernel, results: str) -> List[Test]:
 			return P.parse_program(prog, f.read().splitlines(), rc)
 
 	progs = programs(kernel)
-	tests = G.parallel([lambda p=p: one(p) for p in progs], 2)
-	ks = Test('host.kselftest', subtests=[t for t in tests if t.name != SELINUX_PROGRAM])
-	se = Test('host.selinux', subtests=[t for t in tests if t.name == SELINUX_PROGRAM])
-	return [ks.finish(), se.finish()]
+	c3 = programs(kernel, 'clone3')
+	tests = G.parallel([lambda p=p: one(p) for p in progs] +
+			   [lambda p=p: one(p, 'clone3') for p in c3], 2)
+	ks = Test('host.kselftest', subtests=[t for t in tests[:len(progs)]
+					      if t.name != SELINUX_PROGRAM])
+	se = Test('host.selinux', subtests=[t for t in tests[:len(progs)]
+					    if t.name == SELINUX_PROGRAM])
+	cl = Test('host.clone3', subtests=tests[len(progs):])
+	return [ks.finish(), se.finish(), cl.finish()]
 
 
 def host_crcheck(project: Project, build: str, results: str) -> Test:
