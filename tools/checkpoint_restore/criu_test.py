@@ -88,7 +88,14 @@ class Env:
 		self.crcheck = os.path.join(self.dir, 'crcheck')
 		shutil.copy(os.path.join(tools, 'crcheck'), self.crcheck)
 		os.chmod(self.crcheck, 0o755)
-		self.target = os.path.join(tools, 'criu_target')
+		# Everything the user runs is copied here: the checkout may sit in
+		# a directory the user cannot enter (a 0700 mktemp -d, a home).
+		self.target = os.path.join(self.dir, 'criu_target')
+		shutil.copy(os.path.join(tools, 'criu_target'), self.target)
+		self.script = os.path.join(self.dir, 'criu_test.py')
+		shutil.copy(os.path.abspath(__file__), self.script)
+		for p in (self.target, self.script):
+			os.chmod(p, 0o755)
 		self.seq = 0
 
 	def close(self):
@@ -490,7 +497,7 @@ def context_userns(env):
 	):
 		d = env.workdir(name[:20])
 		cmd = env.as_user(['unshare', '-Urpfi', '--mount-proc', PYTHON,
-				   os.path.abspath(__file__), '--inner', env.plain, env.target,
+				   env.script, '--inner', env.plain, env.target,
 				   env.crcheck, d, json.dumps(args)])
 		rc, out = run(cmd)
 		try:
