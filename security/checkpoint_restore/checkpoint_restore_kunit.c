@@ -40,8 +40,10 @@ static const struct cr_test_case cr_test_cases[] = {
 	{ "init_ns_both_caps", true, true, CR_INIT_NS, CR_INIT_NS, false, true },
 	/* Initial namespace capabilities reach into a child namespace. */
 	{ "init_caps_for_child_ns_no_caps", false, false, CR_INIT_NS, CR_CHILD_NS, false, false },
-	{ "init_caps_for_child_ns_cap_checkpoint_restore", true, false, CR_INIT_NS, CR_CHILD_NS, false, true },
-	{ "init_caps_for_child_ns_cap_sys_admin", false, true, CR_INIT_NS, CR_CHILD_NS, false, true },
+	{ "init_caps_for_child_ns_cap_checkpoint_restore",
+	  true, false, CR_INIT_NS, CR_CHILD_NS, false, true },
+	{ "init_caps_for_child_ns_cap_sys_admin",
+	  false, true, CR_INIT_NS, CR_CHILD_NS, false, true },
 	{ "init_caps_for_child_ns_both_caps", true, true, CR_INIT_NS, CR_CHILD_NS, false, true },
 	/* The owner of a child namespace has every capability in it. */
 	{ "init_ns_owner_of_child_ns", false, false, CR_INIT_NS, CR_CHILD_NS, true, true },
@@ -52,8 +54,10 @@ static const struct cr_test_case cr_test_cases[] = {
 	{ "child_ns_both_caps", true, true, CR_CHILD_NS, CR_CHILD_NS, false, true },
 	/* ... and never for the initial namespace. */
 	{ "child_caps_for_init_ns_no_caps", false, false, CR_CHILD_NS, CR_INIT_NS, false, false },
-	{ "child_caps_for_init_ns_cap_checkpoint_restore", true, false, CR_CHILD_NS, CR_INIT_NS, false, false },
-	{ "child_caps_for_init_ns_cap_sys_admin", false, true, CR_CHILD_NS, CR_INIT_NS, false, false },
+	{ "child_caps_for_init_ns_cap_checkpoint_restore",
+	  true, false, CR_CHILD_NS, CR_INIT_NS, false, false },
+	{ "child_caps_for_init_ns_cap_sys_admin",
+	  false, true, CR_CHILD_NS, CR_INIT_NS, false, false },
 	{ "child_caps_for_init_ns_both_caps", true, true, CR_CHILD_NS, CR_INIT_NS, false, false },
 };
 

@@ -121,8 +121,9 @@ class Crcap:
 
 	def guest_tests(self, kernel: T.Kernel, where: str, linux: Optional[str] = None,
 			kselftest_only: bool = False, shards: int = 2,
-			tag: str = '') -> List[Test]:
-		plan = S.GuestPlan(self.project, kernel, self.build, shards, kselftest_only)
+			tag: str = '', with_clone3: bool = False) -> List[Test]:
+		plan = S.GuestPlan(self.project, kernel, self.build, shards, kselftest_only,
+				   with_clone3)
 		base = os.path.join(self.results, f'{where}{tag}')
 		names = 'abcdefgh'
 		tasks = []
@@ -207,6 +208,44 @@ class Crcap:
 		suite, lines = self.mutants(k, base[0])
 		print('\n'.join(lines))
 		return self.finish([suite])
+
+	def cmd_format_patch(self) -> int:
+		import crcap_submission as SUB
+		self.start()
+		k = self.kernel()
+		self.prepare(k)
+		out = os.path.abspath(self.args.output or os.path.join(self.build, f'submission-{k.name}'))
+		suite, tree = SUB.check(self.project, k, out)
+		for f in sorted(os.listdir(out)) if os.path.isdir(out) else []:
+			print(os.path.join(out, f))
+		if tree:
+			say(f'format-patch: git am onto the pristine {k.name} tree: {tree}')
+		return self.finish([suite])
+
+	def submission(self, k: T.Kernel) -> List[Test]:
+		"""The series as a maintainer gets it, checked: checkpatch, git am
+		onto the pristine tree, a kernel built from that tree as it is
+		passing the suite and the tree's clone3 tests."""
+		import crcap_submission as SUB
+		# checkpatch of the generated patches: "scripts/crcap format-patch"
+		# (the suite's own patch is not clean yet).
+		suite, tree = SUB.check(self.project, k, os.path.join(self.build, f'submission-{k.name}'),
+					checkpatch=False)
+		suite.log.append('checkpatch.pl --strict of each patch: scripts/crcap format-patch')
+		if not tree:
+			return [suite]
+		am = SUB.am_kernel(k)
+		t = time.monotonic()
+		try:
+			K.build_linux(self.project, am, self.jobs)
+			K.build_selftests(am)
+			suite.add(Test('builds', Status.PASS))
+		except Error as e:
+			suite.add(Test('builds', Status.FAIL, str(e).splitlines()[0]))
+			return [suite.finish()]
+		self.timings[f'build {am.name}'] = time.monotonic() - t
+		guest = self.guest_tests(am, f'uml-{am.name}', kselftest_only=True, with_clone3=True)
+		return [suite.finish()] + guest
 
 	def cmd_test(self) -> int:
 		return self.test(with_tables=False)
@@ -340,6 +379,8 @@ class Crcap:
 			m, lines = self.mutants(k, guest[0])
 			suites.append(m)
 			tables += lines
+			if k.debian:
+				suites += self.submission(k)
 		if first:
 			suites.append(S.refpolicy(self.project, self.build))
 			suites.append(S.lint(self.project, k))
@@ -456,6 +497,7 @@ COMMANDS = {
 	'lint': 'checkpatch.pl --strict on the series, MAINTAINERS coverage',
 	'bench': 'build, boot and test times, beside the previous design\'s',
 	'pidbench': 'tools/checkpoint_restore/pidbench on the host and in the guest: "pidbench -- ARGS"',
+	'format-patch': 'the submission as a numbered series with a cover letter (-o DIR), checked',
 }
 
 
@@ -475,6 +517,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
 		       help='seconds a guest may take (default 600)')
 	p.add_argument('--json', metavar='FILE', help='also write the results as JSON')
 	p.add_argument('--raw', action='store_true', help='print the whole KTAP report')
+	p.add_argument('-o', '--output', metavar='DIR', help='format-patch: where the series goes')
 	rest: List[str] = []
 	if '--' in argv:
 		i = argv.index('--')
@@ -493,7 +536,7 @@ def main(argv: List[str]) -> int:
 	util.install_signal_handlers()
 	c = Crcap(args)
 	try:
-		return getattr(c, 'cmd_' + args.command)()
+		return getattr(c, 'cmd_' + args.command.replace('-', '_'))()
 	except Error as e:
 		print(f'crcap: error: {e}', file=sys.stderr)
 		return 1

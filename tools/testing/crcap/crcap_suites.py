@@ -57,17 +57,17 @@ class GuestPlan:
 	"""The tests of one kernel, split into one job per guest."""
 
 	def __init__(self, project: Project, kernel: Kernel, build: str,
-		     shards: int, kselftest_only: bool = False):
+		     shards: int, kselftest_only: bool = False, with_clone3: bool = False):
 		self.project = project
 		self.kernel = kernel
 		self.build = build
 		self.kselftest_only = kselftest_only
 		self.progs = [p for p in programs(kernel) if p != SELINUX_PROGRAM]
 		items = list(self.progs)
-		self.clone3 = [] if kselftest_only else programs(kernel, 'clone3')
+		self.clone3 = programs(kernel, 'clone3') if with_clone3 or not kselftest_only else []
+		items += [f'clone3/{p}' for p in self.clone3]
 		if not kselftest_only:
 			items += ['crcheck', 'selinux', 'kunit_module']
-			items += [f'clone3/{p}' for p in self.clone3]
 		costs = _load_costs(build, kernel.name)
 		self.cost = lambda it: costs.get(it, COST_GUESS.get(it, 1.0))
 		# SELinux flips global state: it goes last in its guest.
@@ -215,6 +215,7 @@ def guest_suites(plan: GuestPlan, runs: List[G.GuestRun], where: str) -> List[Te
 			_program(runs, 'crcheck', 'crcheck_test')]).finish())
 		out.append(_selinux_suite(runs, where))
 		out.append(_kunit_suite(plan, runs, where))
+	if plan.clone3:
 		out.append(Test(f'{where}.clone3', subtests=[
 			_program(runs, f'clone3.{p}', p) for p in plan.clone3]).finish())
 	out.append(guest_health(runs, where))
