@@ -226,16 +226,28 @@ def log_tail(d, name, n=6):
 		return ''
 
 
+def dump(env, d, pid, criu=None, wrap=()):
+	"""criu dump of the tree at PID into D/img, as the user."""
+	return run(env.as_user([*wrap, criu or env.criu, 'dump', '-t', str(pid), '-D',
+				os.path.join(d, 'img'), '--unprivileged', '-o', 'dump.log', '-v4']))
+
+
+def restore(env, d, criu=None, wrap=()):
+	"""criu restore from D/img, detached, the tree a sibling of criu (so a
+	child of ours, the subreaper), as the user."""
+	return run(env.as_user([*wrap, criu or env.criu, 'restore', '-D', os.path.join(d, 'img'),
+				'--unprivileged', '-d', '--restore-sibling', '-o', 'restore.log',
+				'-v4']), limit=RESTORE_LIMIT)
+
+
 def roundtrip(env, name, criu, args, procs):
 	"""Start, dump, restore, check.  Returns (dumped, restored, why, times)."""
 	d = env.workdir(name)
 	p, st = start_target(env, d, args, procs)
 	if p is None:
 		return False, False, f'the target did not start: {st}', (0, 0)
-	img = os.path.join(d, 'img')
 	t = time.monotonic()
-	rc, out = run(env.as_user([criu, 'dump', '-t', st[0]['pid'], '-D', img,
-				   '--unprivileged', '-o', 'dump.log', '-v4']))
+	rc, out = dump(env, d, st[0]['pid'], criu)
 	td = time.monotonic() - t
 	if rc != 0:
 		kill_tree(st)
@@ -244,8 +256,7 @@ def roundtrip(env, name, criu, args, procs):
 	p.wait()	# criu killed the tree; reap its root
 	reap(0.2)
 	t = time.monotonic()
-	rc, out = run(env.as_user([criu, 'restore', '-D', img, '--unprivileged', '-d',
-				   '--restore-sibling', '-o', 'restore.log', '-v4']), limit=RESTORE_LIMIT)
+	rc, out = restore(env, d, criu)
 	tr = time.monotonic() - t
 	if rc != 0:
 		reap(0.5)
@@ -395,11 +406,9 @@ def context_nocap(env, found):
 	if p is None:
 		emit(False, 'nocap_restore_fails', f'target: {st}')
 		return
-	rc, out = run(env.as_user([env.criu, 'dump', '-t', st[0]['pid'], '-D', os.path.join(d, 'img'),
-				   '--unprivileged', '-o', 'dump.log']))
+	dump(env, d, st[0]['pid'])
 	p.wait()
-	rc, out = run(env.as_user([env.plain, 'restore', '-D', os.path.join(d, 'img'),
-				   '--unprivileged', '-d', '--restore-sibling', '-o', 'restore.log']))
+	rc, out = restore(env, d, env.plain)
 	restored = rc == 0
 	if restored:
 		kill_tree(read_state(d, 1))
@@ -434,13 +443,10 @@ def context_exec_refused(env, found):
 	d = env.workdir('nnp')
 	p, st = start_target(env, d, ['--children', '0', '--no-pty', '--no-deleted'], 1)
 	nnp = ['setpriv', '--no-new-privs']
-	rc, out = run(env.as_user(nnp + [env.criu, 'dump', '-t', st[0]['pid'], '-D',
-					 os.path.join(d, 'img'), '--unprivileged', '-o', 'dump.log']))
+	rc, out = dump(env, d, st[0]['pid'], wrap=nnp)
 	if rc == 0:
 		p.wait()
-		rc, out = run(env.as_user(nnp + [env.criu, 'restore', '-D', os.path.join(d, 'img'),
-						 '--unprivileged', '-d', '--restore-sibling',
-						 '-o', 'restore.log']), limit=RESTORE_LIMIT)
+		rc, out = restore(env, d, wrap=nnp)
 		if rc == 0:
 			kill_tree(read_state(d, 1))
 	else:
@@ -459,8 +465,7 @@ def context_seccomp(env, found):
 	if p is None:
 		emit(False, 'seccomp_dump_fails_for_seccomp', f'target: {st}')
 		return
-	rc, out = run(env.as_user([env.criu, 'dump', '-t', st[0]['pid'], '-D', os.path.join(d, 'img'),
-				   '--unprivileged', '-o', 'dump.log', '-v4']))
+	rc, out = dump(env, d, st[0]['pid'])
 	log = log_tail(d, 'dump.log', 20)
 	diagnosed = 'seccomp' in log.lower()
 	if rc == 0:
@@ -535,9 +540,7 @@ def inner(criu, target, crcheck_path, d, args):
 	if p is None:
 		out['why'] = f'target: {st}'
 	else:
-		img = os.path.join(d, 'img')
-		rc, o = run([criu, 'dump', '-t', st[0]['pid'], '-D', img, '--unprivileged',
-			     '-o', 'dump.log', '-v4'])
+		rc, o = dump(e, d, st[0]['pid'], criu)
 		out['dumped'] = rc == 0
 		if rc != 0:
 			out['why'] = f'dump exited {rc}\n{log_tail(d, "dump.log", 8)}'
@@ -545,8 +548,7 @@ def inner(criu, target, crcheck_path, d, args):
 		p.wait()
 		reap(0.2)
 		if out['dumped']:
-			rc, o = run([criu, 'restore', '-D', img, '--unprivileged', '-d',
-				     '--restore-sibling', '-o', 'restore.log', '-v4'])
+			rc, o = restore(e, d, criu)
 			if rc == 0:
 				out['why'] = check_restored(d, st)
 				out['restored'] = not out['why']

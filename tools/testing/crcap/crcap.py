@@ -22,6 +22,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -29,13 +30,16 @@ from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import crcap_bench		# noqa: E402
 import crcap_criu		# noqa: E402
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
 import crcap_mutants as M	# noqa: E402
 import crcap_parser as P	# noqa: E402
 import crcap_report as R	# noqa: E402
+import crcap_submission as SUB	# noqa: E402
 import crcap_suites as S	# noqa: E402
+import crcap_tables		# noqa: E402
 import crcap_tree as T		# noqa: E402
 import crcap_util as util	# noqa: E402
 from crcap_parser import Status, Test	# noqa: E402
@@ -168,7 +172,6 @@ class Crcap:
 		k = self.kernel()
 		self.guests.install_init()
 		res = os.path.join(self.results, f'boot-{k.name}')
-		import shlex
 		job = 'cd /\n' + ' '.join(shlex.quote(a) for a in self.args.cmd) + '\n'
 		run = self.guests.boot(k.linux, res, job)
 		sys.stdout.write('\n'.join(run.read('job.out') or []) + '\n')
@@ -210,7 +213,6 @@ class Crcap:
 		return self.finish([suite])
 
 	def cmd_format_patch(self) -> int:
-		import crcap_submission as SUB
 		self.start()
 		k = self.kernel()
 		self.prepare(k)
@@ -226,7 +228,6 @@ class Crcap:
 		"""The series as a maintainer gets it, checked: checkpatch, git am
 		onto the pristine tree, a kernel built from that tree as it is
 		passing the suite and the tree's clone3 tests."""
-		import crcap_submission as SUB
 		# checkpatch of the generated patches: "scripts/crcap format-patch"
 		# (the suite's own patch is not clean yet).
 		suite, tree = SUB.check(self.project, k, os.path.join(self.build, f'submission-{k.name}'),
@@ -264,14 +265,12 @@ class Crcap:
 		util.run([pb, *self.args.cmd], stdin=None, check=False)
 		print(f'\n== UML {k.name} guest (one virtual CPU): pidbench '
 		      + ' '.join(self.args.cmd), flush=True)
-		import shlex
 		run = self.guests.boot(k.linux, os.path.join(self.results, f'pidbench-{k.name}'),
 				       ' '.join(shlex.quote(a) for a in [pb, *self.args.cmd]) + '\n')
 		print('\n'.join(run.read('job.out') or []))
 		return 1 if run.failure else 0
 
 	def cmd_bench(self) -> int:
-		import crcap_bench
 		self.start(need_root='crcap bench (it runs the suites)')
 		return crcap_bench.bench(self)
 
@@ -394,7 +393,6 @@ class Crcap:
 
 	def outcome_tables(self) -> List[str]:
 		"""Per kernel: each program's cases as a matrix case x variant."""
-		import crcap_tables
 		return crcap_tables.tables(self.results)
 
 	# ---------------------------------------------------------- report

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 import time
+
+import crcap_criu
 
 import crcap_kernel as K
 import crcap_mutants as M
@@ -76,8 +79,6 @@ def bench(c) -> int:
 	rows.append((f'mutant kernels, {len(ms)} ({len(rebuilt)} rebuilt)',
 		     time.monotonic() - t, None, None))
 
-	import crcap_criu
-	import subprocess
 	criu, where = crcap_criu.find(c.project.top, c.build, c.jobs)
 	criu_lines = [f'criu: none ({where})']
 	if criu:

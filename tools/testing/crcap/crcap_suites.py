@@ -15,9 +15,11 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from typing import Dict, List, Optional
 
+import crcap_criu
 import crcap_guest as G
 import crcap_kernel as K
 import crcap_parser as P
@@ -335,7 +337,6 @@ def host_criu(project: Project, build: str, jobs: int, results: str) -> Test:
 	"""A real CRIU, run by an unprivileged user on the host kernel:
 	tools/checkpoint_restore/criu_test.py (dump and restore, crcheck
 	judged by what criu does)."""
-	import crcap_criu
 	s = Test('host.criu')
 	try:
 		criu, where = crcap_criu.find(project.top, build, jobs)
@@ -435,7 +436,6 @@ def _mdp_compile(sel: str) -> Test:
 def refpolicy(project: Project, build: str) -> Test:
 	"""policy/refpolicy builds with Debian's selinux-policy-dev, links into
 	Debian's base policy, and sesearch shows what it grants."""
-	import shutil
 	d = os.path.join(build, 'refpolicy')
 	shutil.rmtree(d, ignore_errors=True)
 	os.makedirs(d)

@@ -320,8 +320,8 @@ struct cr_result {
 	int setup_failed;
 };
 
-/* Each test file implements its operations behind this dispatcher. */
-static int cr_dispatch(const struct cr_op *op, struct cr_result *res);
+/* Runs one operation; ops.h has the one every test uses. */
+typedef int (*cr_dispatch_fn)(const struct cr_op *op, struct cr_result *res);
 
 static inline int cr_fail(struct cr_result *res, const char *what)
 {
@@ -338,48 +338,29 @@ static inline void cr_dumpable(void)
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 }
 
-#define CR_HELPER_ARGV1 "--cr-op"
 #define CR_DIR "/tmp"
 #define CR_PLAIN_EXE CR_DIR "/cr_plain"
 #define CR_FILECAP_EXE CR_DIR "/cr_filecap"
+#define CR_HELPER "cr_helper"
 
 /*
- * The same binary doubles as the helper that is exec'd for the file
- * capability and ambient variants:
- *     <exe> --cr-op <result fd> <op id> <arg0> ... <arg5>
- * glibc passes argc/argv to constructors, so the helper runs before the
- * harness' main() and never returns.
+ * Copy the helper program (cr_helper, installed beside the test) to @path,
+ * mode 0755, with the file capabilities @text: the file capability and
+ * ambient variants exec it to run their operation.
  */
-__attribute__((constructor))
-static void cr_helper_main(int argc, char **argv)
+static inline int cr_copy_helper(const char *path, const char *text)
 {
-	struct cr_result res = {};
-	struct cr_op op = {};
-	int fd;
-
-	if (argc != 3 + 1 + CR_OP_ARGS || strcmp(argv[1], CR_HELPER_ARGV1))
-		return;
-	fd = atoi(argv[2]);
-	op.id = atoi(argv[3]);
-	for (int i = 0; i < CR_OP_ARGS; i++)
-		op.arg[i] = atol(argv[4 + i]);
-	cr_dumpable();
-	errno = 0;
-	cr_dispatch(&op, &res);
-	if (write(fd, &res, sizeof(res)) != sizeof(res))
-		_exit(2);
-	_exit(0);
-}
-
-
-/* Copy /proc/self/exe to @path, mode 0755, and set the file caps @text. */
-static inline int cr_copy_self(const char *path, const char *text)
-{
-	char buf[65536];
-	ssize_t n;
+	char buf[65536], src[4096];
+	ssize_t n = readlink("/proc/self/exe", src, sizeof(src) - sizeof(CR_HELPER) - 1);
 	int in, out, ret = 0;
+	char *slash;
 
-	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (n < 0)
+		return -1;
+	src[n] = '\0';
+	slash = strrchr(src, '/');
+	strcpy(slash ? slash + 1 : src, CR_HELPER);
+	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -1;
 	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
@@ -409,7 +390,7 @@ static inline int cr_copy_self(const char *path, const char *text)
 
 /*
  * Private mount namespace with a fresh tmpfs on /tmp and, for the variants
- * that exec, the helper copies of this binary in it.  Only changes the
+ * that exec, copies of the helper program in it.  Only changes the
  * calling process.
  */
 static inline void cr_private_tmp(struct __test_metadata *_metadata,
@@ -419,9 +400,9 @@ static inline void cr_private_tmp(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("crcap", CR_DIR, "tmpfs", 0, "mode=1777,size=32m"));
 	if (c->how == CR_AMBIENT || c->domain)
-		ASSERT_EQ(0, cr_copy_self(CR_PLAIN_EXE, NULL));
+		ASSERT_EQ(0, cr_copy_helper(CR_PLAIN_EXE, NULL));
 	if (c->how == CR_FILE_CAP &&
-	    cr_copy_self(CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
+	    cr_copy_helper(CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
 		TH_LOG("cannot set a file capability on tmpfs: %s (missing CONFIG_TMPFS_XATTR?)",
 		       strerror(errno));
 		unlink(CR_FILECAP_EXE);
@@ -582,20 +563,20 @@ static inline int cr_set_exec_domain(const char *domain)
 static inline void cr_exec_helper(const char *exe, int fd,
 				  const struct cr_op *op)
 {
-	char s[3 + CR_OP_ARGS][24];
-	char *argv[4 + CR_OP_ARGS + 1];
+	char s[2 + CR_OP_ARGS][24];
+	char *argv[3 + CR_OP_ARGS + 1];
 
+	/* cr_helper RESULT-FD OP-ID ARG... (cr_helper.c) */
 	argv[0] = (char *)exe;
-	argv[1] = CR_HELPER_ARGV1;
 	snprintf(s[0], sizeof(s[0]), "%d", fd);
 	snprintf(s[1], sizeof(s[1]), "%d", op->id);
-	argv[2] = s[0];
-	argv[3] = s[1];
+	argv[1] = s[0];
+	argv[2] = s[1];
 	for (int i = 0; i < CR_OP_ARGS; i++) {
 		snprintf(s[2 + i], sizeof(s[2 + i]), "%ld", op->arg[i]);
-		argv[4 + i] = s[2 + i];
+		argv[3 + i] = s[2 + i];
 	}
-	argv[4 + CR_OP_ARGS] = NULL;
+	argv[3 + CR_OP_ARGS] = NULL;
 	execv(exe, argv);
 }
 
@@ -604,7 +585,7 @@ static inline void cr_exec_helper(const char *exe, int fd,
  * that is about to exit; returns only through _exit().
  */
 static inline void cr_run_as(const struct cr_creds *c, const struct cr_op *op,
-			     int fd)
+			     int fd, cr_dispatch_fn dispatch)
 {
 	struct cr_result res = {};
 	bool eff_cr = c->eff_cr, eff_sa = c->eff_sys_admin;
@@ -673,7 +654,7 @@ static inline void cr_run_as(const struct cr_creds *c, const struct cr_op *op,
 	}
 	errno = 0;
 	res.setup_failed = 0;
-	cr_dispatch(op, &res);
+	dispatch(op, &res);
 out:
 	if (write(fd, &res, sizeof(res)) != sizeof(res))
 		_exit(2);
@@ -760,7 +741,8 @@ static inline void __cr_report(struct __test_metadata *_metadata,
 static inline struct cr_result __cr_run(struct __test_metadata *_metadata,
 					const struct cr_world *w,
 					const struct cr_creds *c,
-					const struct cr_op *op, int expected)
+					const struct cr_op *op, int expected,
+					cr_dispatch_fn dispatch)
 {
 	struct cr_result res = { .err = -1 };
 	int pipefd[2], status;
@@ -792,7 +774,7 @@ static inline struct cr_result __cr_run(struct __test_metadata *_metadata,
 				cr_relay_exit(pid);
 			cr_die_with_parent();
 		}
-		cr_run_as(c, op, pipefd[1]);
+		cr_run_as(c, op, pipefd[1], dispatch);
 	}
 	close(pipefd[1]);
 	if (read(pipefd[0], &res, sizeof(res)) != sizeof(res))
@@ -821,7 +803,7 @@ static inline struct cr_result __cr_run(struct __test_metadata *_metadata,
  * Run @op under @c in @w; @expected (0 or an errno) is only reported for
  * the results table, the caller asserts.
  */
-#define cr_run(w, c, op, expected) __cr_run(_metadata, w, c, op, expected)
+/* cr_run(): ops.h, with the dispatcher of every operation. */
 
 /* Skips a test whose variant needs what this kernel or system lacks. */
 /* Does the variant hold, or gain, CAP_CHECKPOINT_RESTORE? */

@@ -46,34 +46,11 @@ enum cr_op_id {
 #define SET_TID_DEPTH_PLUS_ONE	0x8	/* size = this task's nesting + 2 */
 #define SET_TID_PID_MAX		0x10	/* set_tid[0] = pid_max */
 
-#if defined(__x86_64__)
 /*
- * clone3() for a thread that exits at once: the child must not touch the
- * stack, so it calls exit(0) straight from the instruction after the
- * system call.
+ * clone3() for a thread that exits at once (cr_thread.c): a negative
+ * errno, -EOPNOTSUPP where no such helper exists for the architecture.
  */
-static long clone3_exiting_thread(struct cr_clone_args *args)
-{
-	register long ret asm("rax") = __NR_clone3;
-	register long a1 asm("rdi") = (long)args;
-	register long a2 asm("rsi") = sizeof(*args);
-
-	asm volatile("syscall\n\t"
-		     "test %%rax, %%rax\n\t"
-		     "jnz 1f\n\t"
-		     "mov %[nr_exit], %%eax\n\t"
-		     "xor %%edi, %%edi\n\t"
-		     "syscall\n\t"
-		     "1:\n\t"
-		     : "+r"(ret)
-		     : "r"(a1), "r"(a2), [nr_exit] "i"(__NR_exit)
-		     : "rcx", "r11", "memory");
-	return ret;
-}
-#define HAVE_CLONE3_THREAD 1
-#else
-#define HAVE_CLONE3_THREAD 0
-#endif
+long cr_clone3_exiting_thread(void *args, size_t size);
 
 static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 {
@@ -108,14 +85,13 @@ static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 		if (flags & SET_TID_BAD_POINTER)
 			args.set_tid = CR_UNMAPPED_ADDR;
 		if (flags & SET_TID_THREAD) {
-#if HAVE_CLONE3_THREAD
 			args.flags = CLONE_VM | CLONE_FS | CLONE_FILES |
 				     CLONE_SIGHAND | CLONE_THREAD |
 				     CLONE_SYSVSEM;
 			args.exit_signal = 0;
 			args.stack = (uintptr_t)stack;
 			args.stack_size = sizeof(stack);
-			pid = clone3_exiting_thread(&args);
+			pid = cr_clone3_exiting_thread(&args, sizeof(args));
 			if (pid < 0) {
 				errno = -pid;
 				return cr_fail(res, "clone3(CLONE_THREAD)");
@@ -123,10 +99,6 @@ static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 			res->val[0] = pid;
 			res->val[1] = 0;
 			return 0;
-#else
-			errno = EOPNOTSUPP;
-			return cr_fail(res, "no clone3 thread helper here");
-#endif
 		}
 		pid = sys_clone3(&args);
 		if (pid == 0)
@@ -571,5 +543,9 @@ static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
 	errno = EINVAL;
 	return cr_fail(res, "unknown operation");
 }
+
+/* Run @op in world @w as @c; the errno the variant must get is @expected. */
+#define cr_run(w, c, op, expected) \
+	__cr_run(_metadata, w, c, op, expected, cr_dispatch)
 
 #endif /* _SELFTESTS_CHECKPOINT_RESTORE_OPS_H */
