@@ -53,7 +53,7 @@ DEBIAN_PACKAGES = [
 	'libcap2-bin', 'libelf-dev', 'libselinux1-dev', 'libssl-dev', 'patch',
 	'perl', 'rsync', 'xz-utils', 'checkpolicy', 'gnuplot-nox', 'secilc',
 	'semodule-utils', 'setools', 'selinux-policy-default', 'selinux-policy-dev',
-	'linux-source-6.12', 'linux-source-6.1', 'util-linux', 'python3',
+	'linux-source-6.12', 'linux-source-6.1', 'util-linux', 'python3', 'clang',
 	# CRIU, built from ../shared/vendor for the end-to-end cases
 	*crcap_criu.BUILD_PACKAGES,
 ]
@@ -228,11 +228,7 @@ class Crcap:
 		"""The series as a maintainer gets it, checked: checkpatch, git am
 		onto the pristine tree, a kernel built from that tree as it is
 		passing the suite and the tree's clone3 tests."""
-		# checkpatch of the generated patches: "scripts/crcap format-patch"
-		# (the suite's own patch is not clean yet).
-		suite, tree = SUB.check(self.project, k, os.path.join(self.build, f'submission-{k.name}'),
-					checkpatch=False)
-		suite.log.append('checkpatch.pl --strict of each patch: scripts/crcap format-patch')
+		suite, tree = SUB.check(self.project, k, os.path.join(self.build, f'submission-{k.name}'))
 		if not tree:
 			return [suite]
 		am = SUB.am_kernel(k)

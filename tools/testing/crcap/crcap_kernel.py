@@ -149,6 +149,13 @@ def build_selftests(kernel: Kernel) -> None:
 		  'TARGETS=checkpoint_restore clone3',
 		  f'O={os.path.join(kernel.build, "kselftest-obj-" + kernel.name)}',
 		  f'INSTALL_PATH={kernel.kselftest}', 'install'], log=log)
+	# The selftests' Makefile goes on past a target that does not build
+	# and exits 0: its log decides.
+	with open(log, errors='replace') as f:
+		broken = [l.rstrip() for l in f if re.search(r'\*\*\* \[|: error: ', l)]
+	if broken:
+		raise Error(f'{kernel.name}: the selftests do not build (log: {log})\n  '
+			    + '\n  '.join(broken[:10]))
 
 
 def build_extmod(project: Project, kernel: Kernel) -> Optional[str]:

@@ -25,7 +25,7 @@ import crcap_kernel as K
 import crcap_parser as P
 import crcap_util as util
 from crcap_parser import Status, Test
-from crcap_tree import Kernel, Project, SERIES_DIR
+from crcap_tree import Kernel, Project, SERIES_DIR, ST_DIR
 
 CRCHECK_TEST = 'tools/checkpoint_restore/crcheck_test.sh'
 KUNIT_BEGIN = 'crcap: external KUnit module: begin'
@@ -473,6 +473,16 @@ def lint(project: Project, kernel: Kernel) -> Test:
 			'checkpatch_' + p.split('/')[0].replace('.', '_') + '_' + p.split('/')[-1][:4]
 		s.add(_check(tid, ['scripts/checkpatch.pl', '--strict', '--terse',
 				   os.path.join(pdir, p)], cwd=kernel.src, why=p))
+	# The suite's own sources, as a maintainer runs it on a new file.
+	suite = [f for f in project.files(ST_DIR) if f.endswith(('.c', '.h'))]
+	for f in suite:
+		s.add(_check('checkpatch_f_' + os.path.basename(f).replace('.', '_'),
+			     ['scripts/checkpatch.pl', '--strict', '--terse', '-f',
+			      os.path.join(project.top, f)], cwd=kernel.src, why=f))
+	# gcc -Wall -Wextra and clang: no warning from the suite's code (the
+	# harness header's own are upstream's, not counted).
+	for cc in ('gcc', 'clang'):
+		s.add(_compiles_clean(kernel, cc))
 	with open(os.path.join(project.top, 'MAINTAINERS')) as f:
 		entry = f.readline().strip()
 	missing = []
@@ -486,6 +496,23 @@ def lint(project: Project, kernel: Kernel) -> Test:
 	s.add(Test('maintainers_covers_every_file', Status.FAIL if missing else Status.PASS,
 		   f'not covered: {", ".join(missing[:5])}' if missing else ''))
 	return s.finish()
+
+
+def _compiles_clean(kernel: Kernel, cc: str) -> Test:
+	name = f'suite_builds_without_warnings_{cc}'
+	if not shutil.which(cc):
+		return Test(name, Status.SKIP, f'no {cc} (Debian package {cc})')
+	obj = os.path.join(kernel.build, f'kselftest-{cc}-{kernel.name}')
+	shutil.rmtree(obj, ignore_errors=True)
+	p = subprocess.run(['make', '-C', os.path.join(kernel.src, 'tools/testing/selftests'),
+			    'TARGETS=checkpoint_restore', f'CC={cc}', f'O={obj}',
+			    'USERCFLAGS=-Wextra'], capture_output=True, text=True)
+	out = (p.stdout + p.stderr).splitlines()
+	ours = [l for l in out if re.search(r'(warning|error):', l) and
+		'kselftest_harness.h' not in l]
+	ok = p.returncode == 0 and not ours
+	return Test(name, Status.PASS if ok else Status.FAIL,
+		    '' if ok else f'{len(ours)} warnings/errors (exit {p.returncode})', log=ours[:20])
 
 
 def tool_tests(project: Project) -> Test:

@@ -51,10 +51,6 @@
 #define __NR_clone3 435
 #endif
 
-#ifndef __aligned
-#define __aligned(x) __attribute__((aligned(x)))
-#endif
-
 #ifndef CAP_CHECKPOINT_RESTORE
 #define CAP_CHECKPOINT_RESTORE 40
 #endif
@@ -180,8 +176,11 @@ static inline bool cr_have_clone3(void)
 {
 	struct cr_clone_args args = { .exit_signal = -1 };
 
-	/* An invalid exit_signal is refused before anything is created. */
-	return syscall(__NR_clone3, &args, sizeof(args)) < 0 && errno != ENOSYS;
+	/*
+	 * An invalid exit_signal is refused (EINVAL) before anything is
+	 * created; a kernel without clone3() knows no such system call.
+	 */
+	return syscall(__NR_clone3, &args, sizeof(args)) < 0 && errno == EINVAL;
 }
 
 static inline int cr_cap_last_cap(void)
@@ -359,7 +358,7 @@ static inline int cr_copy_helper(const char *path, const char *text)
 		return -1;
 	src[n] = '\0';
 	slash = strrchr(src, '/');
-	strcpy(slash ? slash + 1 : src, CR_HELPER);
+	snprintf(slash ? slash + 1 : src, sizeof(CR_HELPER), "%s", CR_HELPER);
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -1;
@@ -479,7 +478,7 @@ static inline int cr_self_pidfd(void)
  * PR_SET_PDEATHSIG alone, this cannot miss a parent that died before the
  * child got to run; an orphan would keep the test's output pipe open.
  */
-static inline void __attribute__((noreturn)) cr_sleep_while_alive(int pidfd)
+static inline void cr_sleep_while_alive(int pidfd)
 {
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 
@@ -735,8 +734,8 @@ static inline void cr_relay_exit(pid_t pid)
  * Returns the result; a setup failure is reported as a test failure.
  */
 static inline void __cr_report(struct __test_metadata *_metadata,
-				const struct cr_creds *c, int expected,
-				int observed);
+			       const struct cr_creds *c, int expected,
+			       int observed);
 
 static inline struct cr_result __cr_run(struct __test_metadata *_metadata,
 					const struct cr_world *w,
@@ -814,19 +813,18 @@ static inline bool cr_creds_use_cr(const struct cr_creds *c)
 }
 
 /*
- * On a kernel without capability 40 the variants that use it SKIP; the
- * others still run (and see the kernel's older behaviour).
+ * Why the variant @creds cannot run here, or NULL: on a kernel without
+ * capability 40 the variants that use it SKIP; the others still run (and
+ * see the kernel's older behaviour).
  */
-#define CR_SKIP_UNLESS_SUPPORTED(creds)						\
-	do {									\
-		if (cr_cap_last_cap() < CAP_CHECKPOINT_RESTORE &&		\
-		    cr_creds_use_cr(creds))					\
-			SKIP(return, "kernel lacks CAP_CHECKPOINT_RESTORE (cap_last_cap %d)", \
-			     cr_cap_last_cap());				\
-		if ((creds)->how == CR_FILE_CAP &&				\
-		    access(CR_FILECAP_EXE, X_OK))				\
-			SKIP(return, "no file capabilities on tmpfs (missing CONFIG_TMPFS_XATTR?)"); \
-	} while (0)
+static inline const char *cr_unsupported(const struct cr_creds *creds)
+{
+	if (cr_cap_last_cap() < CAP_CHECKPOINT_RESTORE && cr_creds_use_cr(creds))
+		return "kernel lacks CAP_CHECKPOINT_RESTORE (cap_last_cap < 40)";
+	if (creds->how == CR_FILE_CAP && access(CR_FILECAP_EXE, X_OK))
+		return "no file capabilities on tmpfs (missing CONFIG_TMPFS_XATTR?)";
+	return NULL;
+}
 
 /*
  * One line per case for the project's results table (scripts/crcap run):
@@ -855,38 +853,5 @@ static inline void __cr_report(struct __test_metadata *_metadata,
 	printf(" observed=%s\n", cr_errname(observed));
 	fflush(stdout);
 }
-
-#define CR_CREDS_VARIANT(fixture, variant_name, ...)				\
-	FIXTURE_VARIANT_ADD(fixture, variant_name) {				\
-		.creds = { .name = #variant_name, __VA_ARGS__ },		\
-	}
-
-/* The credential sets every operation runs under. */
-#define CR_CREDS_FIXTURE(fixture)						\
-	FIXTURE(fixture) {};							\
-	FIXTURE_VARIANT(fixture) { struct cr_creds creds; };			\
-	CR_CREDS_VARIANT(fixture, nobody_no_caps, .how = CR_DIRECT);		\
-	CR_CREDS_VARIANT(fixture, nobody_cap_cr, .how = CR_DIRECT,		\
-			 .perm_cr = true, .eff_cr = true);			\
-	CR_CREDS_VARIANT(fixture, nobody_cap_sys_admin, .how = CR_DIRECT,	\
-			 .perm_sys_admin = true, .eff_sys_admin = true);	\
-	CR_CREDS_VARIANT(fixture, nobody_cap_cr_and_sys_admin,			\
-			 .how = CR_DIRECT, .perm_cr = true, .eff_cr = true,	\
-			 .perm_sys_admin = true, .eff_sys_admin = true);	\
-	CR_CREDS_VARIANT(fixture, nobody_cap_cr_permitted_only,			\
-			 .how = CR_DIRECT, .perm_cr = true);			\
-	CR_CREDS_VARIANT(fixture, nobody_file_cap_cr, .how = CR_FILE_CAP);	\
-	CR_CREDS_VARIANT(fixture, nobody_ambient_cap_cr, .how = CR_AMBIENT);	\
-	CR_CREDS_VARIANT(fixture, userns_root, .how = CR_USERNS,		\
-			 .perm_cr = true, .eff_cr = true,			\
-			 .perm_sys_admin = true, .eff_sys_admin = true);	\
-	CR_CREDS_VARIANT(fixture, userns_cap_cr_only, .how = CR_USERNS,		\
-			 .perm_cr = true, .eff_cr = true);			\
-	CR_CREDS_VARIANT(fixture, userns_no_caps, .how = CR_USERNS);		\
-	FIXTURE_SETUP(fixture)							\
-	{									\
-		cr_private_tmp(_metadata, &variant->creds);			\
-	}									\
-	FIXTURE_TEARDOWN(fixture) {}
 
 #endif /* _SELFTESTS_CHECKPOINT_RESTORE_COMMON_H */

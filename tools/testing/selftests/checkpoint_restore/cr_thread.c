@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 
+#include "cr_thread.h"
+
 #ifndef __NR_clone3
 #define __NR_clone3 435
 #endif
-
-long cr_clone3_exiting_thread(void *args, size_t size);
 
 #if defined(__x86_64__)
 long cr_clone3_exiting_thread(void *args, size_t size)

@@ -15,7 +15,8 @@ static void check_map_files(struct __test_metadata *_metadata,
 	struct cr_op op = { .id = OP_MAP_FILES, .arg = { kind } };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(creds);
+	if (cr_unsupported(creds))
+		SKIP(return, "%s", cr_unsupported(creds));
 	res = cr_run(&w, creds, &op,
 		     cr_creds_allowed(creds, CR_SCOPE_INIT_USERNS) ? 0 : EPERM);
 	ASSERT_EQ(0, res.val[0]) {
@@ -34,13 +35,14 @@ static void check_map_files(struct __test_metadata *_metadata,
 		}
 	} else {
 		ASSERT_EQ(EPERM, res.err) {
-			TH_LOG("%s: %s, expected EPERM (the capability counts only in the initial user namespace)",
+			TH_LOG("%s: %s, expected EPERM (counts in the initial user namespace only)",
 			       res.what, res.err ? strerror(res.err) : "success");
 		}
 	}
 }
 
-CR_CREDS_FIXTURE(map_files);
+#define CR_FIXTURE map_files
+#include "creds_fixture.h"
 
 TEST_F(map_files, open_memfd_of_other_process)
 {

@@ -15,7 +15,8 @@ static void check_sys_admin_only(struct __test_metadata *_metadata,
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(c);
+	if (cr_unsupported(c))
+		SKIP(return, "%s", cr_unsupported(c));
 	res = cr_run(&w, c, op, cr_creds_init_sys_admin(c) ? 0 : EPERM);
 	if (cr_creds_init_sys_admin(c)) {
 		ASSERT_EQ(0, res.err) {
@@ -29,7 +30,8 @@ static void check_sys_admin_only(struct __test_metadata *_metadata,
 	}
 }
 
-CR_CREDS_FIXTURE(no_overgrant);
+#define CR_FIXTURE no_overgrant
+#include "creds_fixture.h"
 
 TEST_F(no_overgrant, mount_needs_cap_sys_admin)
 {
@@ -53,7 +55,8 @@ TEST_F(no_overgrant, ptrace_suspend_seccomp_needs_cap_sys_admin)
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	/* Attaching without the option works: what follows is about it. */
 	res = cr_run(&w, &variant->creds, &seize, 0);
 	if (res.err == EPERM)

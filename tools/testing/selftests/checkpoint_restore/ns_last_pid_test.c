@@ -35,13 +35,15 @@ static void check_write(struct __test_metadata *_metadata,
 	}
 }
 
-CR_CREDS_FIXTURE(ns_last_pid);
+#define CR_FIXTURE ns_last_pid
+#include "creds_fixture.h"
 
 TEST_F(ns_last_pid, write_then_fork_lands_on_next_pid)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_write(_metadata, &variant->creds, &w, 499);
 }
 
@@ -49,7 +51,8 @@ TEST_F(ns_last_pid, write_in_innermost_of_two_levels)
 {
 	const struct cr_world w = { .pidns_depth = 2 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_write(_metadata, &variant->creds, &w, 1233);
 }
 
@@ -58,7 +61,8 @@ TEST_F(ns_last_pid, write_in_pidns_owned_by_child_userns)
 	const struct cr_world w = { .pidns_depth = 1,
 				    .pidns_in_child_userns = true };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_write(_metadata, &variant->creds, &w, 876);
 }
 
@@ -69,7 +73,8 @@ TEST_F(ns_last_pid, read_needs_no_capability)
 	struct cr_op op = { .id = OP_NS_LAST_PID_READ };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	if (access(NS_LAST_PID, F_OK))
 		SKIP(return, "no " NS_LAST_PID " (missing CONFIG_CHECKPOINT_RESTORE?)");
 	res = cr_run(&w, &variant->creds, &op, 0);

@@ -46,15 +46,12 @@ enum cr_op_id {
 #define SET_TID_DEPTH_PLUS_ONE	0x8	/* size = this task's nesting + 2 */
 #define SET_TID_PID_MAX		0x10	/* set_tid[0] = pid_max */
 
-/*
- * clone3() for a thread that exits at once (cr_thread.c): a negative
- * errno, -EOPNOTSUPP where no such helper exists for the architecture.
- */
-long cr_clone3_exiting_thread(void *args, size_t size);
+#include "cr_thread.h"
 
 static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 {
-	static char stack[4096] __aligned(16);
+	/* Its only instruction is the exit system call: no call, no alignment. */
+	static long stack[512];
 	pid_t tids[CR_MAX_SET_TID + 1];
 	long size = op->arg[0], flags = op->arg[5];
 	int status = -1;
@@ -151,7 +148,7 @@ static int op_write_then_fork(const struct cr_op *op, struct cr_result *res)
 	return 0;
 }
 
-static int op_read(const struct cr_op *op, struct cr_result *res)
+static int op_read(struct cr_result *res)
 {
 	FILE *f = fopen(NS_LAST_PID, "r");
 
@@ -249,7 +246,7 @@ static int op_map_files(const struct cr_op *op, struct cr_result *res)
 	res->val[0] = n < 0 ? errno : 0;
 	if (n > 0) {
 		link[n] = '\0';
-		res->val[1] = strstr(link, "(deleted)") != NULL;
+		res->val[1] = !!strstr(link, "(deleted)");
 	}
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -391,7 +388,7 @@ static int op_set_mm_map(const struct cr_op *op, struct cr_result *res)
 	return 0;
 }
 
-static int op_set_mm_field(const struct cr_op *op, struct cr_result *res)
+static int op_set_mm_field(struct cr_result *res)
 {
 	struct prctl_mm_map map;
 
@@ -413,7 +410,7 @@ static const char *const next_id_file[] = {
 };
 
 /* val[0] = 1 if TIOCGLCKTRMIOS reads back the locked flags. */
-static int op_lock_termios(const struct cr_op *op, struct cr_result *res)
+static int op_lock_termios(struct cr_result *res)
 {
 	struct termios lock = {}, back = {};
 	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -475,17 +472,17 @@ static int op_ipc_next_id(const struct cr_op *op, struct cr_result *res)
 /* ---- what still needs CAP_SYS_ADMIN ---- */
 
 #ifndef PTRACE_O_SUSPEND_SECCOMP
-#define PTRACE_O_SUSPEND_SECCOMP (1 << 21)
+#define PTRACE_O_SUSPEND_SECCOMP 0x200000	/* 1 << 21 */
 #endif
 
-static int op_mount(const struct cr_op *op, struct cr_result *res)
+static int op_mount(struct cr_result *res)
 {
 	if (mount("crcap", CR_DIR, "tmpfs", 0, "size=1m"))
 		return cr_fail(res, "mount(tmpfs)");
 	return 0;
 }
 
-static int op_sethostname(const struct cr_op *op, struct cr_result *res)
+static int op_sethostname(struct cr_result *res)
 {
 	if (sethostname("crcap", 5))
 		return cr_fail(res, "sethostname");
@@ -522,21 +519,21 @@ static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
 	case OP_NS_LAST_PID_WRITE:
 		return op_write_then_fork(op, res);
 	case OP_NS_LAST_PID_READ:
-		return op_read(op, res);
+		return op_read(res);
 	case OP_MAP_FILES:
 		return op_map_files(op, res);
 	case OP_SET_MM_MAP:
 		return op_set_mm_map(op, res);
 	case OP_SET_MM_FIELD:
-		return op_set_mm_field(op, res);
+		return op_set_mm_field(res);
 	case OP_LOCK_TERMIOS:
-		return op_lock_termios(op, res);
+		return op_lock_termios(res);
 	case OP_IPC_NEXT_ID:
 		return op_ipc_next_id(op, res);
 	case OP_MOUNT_TMPFS:
-		return op_mount(op, res);
+		return op_mount(res);
 	case OP_SETHOSTNAME:
-		return op_sethostname(op, res);
+		return op_sethostname(res);
 	case OP_SEIZE:
 		return op_seize(op, res);
 	}

@@ -16,7 +16,8 @@ static bool have_set_mm_map(void)
 	return !prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, (unsigned long)&size, 0, 0);
 }
 
-CR_CREDS_FIXTURE(prctl_mm_map);
+#define CR_FIXTURE prctl_mm_map
+#include "creds_fixture.h"
 
 TEST_F(prctl_mm_map, exe_fd_replaces_proc_self_exe)
 {
@@ -24,7 +25,8 @@ TEST_F(prctl_mm_map, exe_fd_replaces_proc_self_exe)
 	struct cr_op op = { .id = OP_SET_MM_MAP, .arg = { 1 } };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	if (!have_set_mm_map())
 		SKIP(return, "no PR_SET_MM_MAP (missing CONFIG_CHECKPOINT_RESTORE?)");
 	res = cr_run(&w, &variant->creds, &op,
@@ -40,7 +42,7 @@ TEST_F(prctl_mm_map, exe_fd_replaces_proc_self_exe)
 	} else {
 		/* Before 5.9 (no capability 40) the refusal was EINVAL. */
 		if (res.err == EINVAL && cr_cap_last_cap() < CAP_CHECKPOINT_RESTORE)
-			SKIP(return, "kernel lacks CAP_CHECKPOINT_RESTORE: refuses exe_fd with EINVAL, as before 5.9");
+			SKIP(return, "no capability 40: exe_fd gets EINVAL, as before 5.9");
 		ASSERT_EQ(EPERM, res.err) {
 			TH_LOG("%s: %s; a refused exe_fd must be EPERM, not EINVAL",
 			       res.what, res.err ? strerror(res.err) : "success");
@@ -58,7 +60,8 @@ TEST_F(prctl_mm_map, map_without_exe_fd_needs_no_capability)
 	struct cr_op op = { .id = OP_SET_MM_MAP, .arg = { 0 } };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	if (!have_set_mm_map())
 		SKIP(return, "no PR_SET_MM_MAP (missing CONFIG_CHECKPOINT_RESTORE?)");
 	res = cr_run(&w, &variant->creds, &op, 0);
@@ -74,7 +77,8 @@ TEST_F(prctl_mm_map, set_mm_field_still_needs_cap_sys_resource)
 	struct cr_op op = { .id = OP_SET_MM_FIELD };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	res = cr_run(&w, &variant->creds, &op, EPERM);
 	ASSERT_EQ(EPERM, res.err) {
 		TH_LOG("PR_SET_MM_START_BRK without CAP_SYS_RESOURCE: %s",

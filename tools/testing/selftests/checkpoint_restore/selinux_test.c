@@ -140,7 +140,7 @@ static bool selinux_knows(const char *domain)
 static const char *selinux_missing(const char *domain)
 {
 	if (access(SELINUXFS "/enforce", F_OK))
-		return "SELinux is not enabled in this kernel (missing CONFIG_SECURITY_SELINUX or selinux=0?)";
+		return "SELinux is not enabled (CONFIG_SECURITY_SELINUX, selinux=1)";
 	if (!selinux_knows(domain))
 		return "the crcap test policy is not loaded (policy/test/crcap_test.cil)";
 	if (!selinux_enforcing())
@@ -227,7 +227,7 @@ FIXTURE_TEARDOWN(selinux) {}
  * that ask through the _noaudit helper (never logged).
  */
 static void check_mediated(struct __test_metadata *_metadata,
-			   const FIXTURE_VARIANT(selinux) *v,
+			   const FIXTURE_VARIANT(selinux) * v,
 			   const struct cr_world *w, struct cr_op *op,
 			   int refusal, bool audited)
 {
@@ -241,7 +241,8 @@ static void check_mediated(struct __test_metadata *_metadata,
 	/* Older harnesses run the body after a SKIP in the setup. */
 	if (missing)
 		SKIP(return, "%s", missing);
-	CR_SKIP_UNLESS_SUPPORTED(&v->creds);
+	if (cr_unsupported(&v->creds))
+		SKIP(return, "%s", cr_unsupported(&v->creds));
 	fd = kmsg_mark();
 	ASSERT_LE(0, fd);
 	res = cr_run(w, &v->creds, op, expected);
@@ -311,7 +312,7 @@ TEST_F(selinux, tiocslcktrmios)
 	struct cr_op op = { .id = OP_LOCK_TERMIOS };
 
 	if (!cr_kernel_at_least(6, 8))
-		SKIP(return, "kernel before 6.8: TIOCSLCKTRMIOS may not ask for CAP_CHECKPOINT_RESTORE");
+		SKIP(return, "before 6.8 TIOCSLCKTRMIOS may not ask for CAP_CHECKPOINT_RESTORE");
 	check_mediated(_metadata, variant, &w, &op, EPERM, true);
 }
 
@@ -365,7 +366,7 @@ FIXTURE_SETUP(selinux_userns)
 FIXTURE_TEARDOWN(selinux_userns) {}
 
 static void check_userns(struct __test_metadata *_metadata,
-			 const FIXTURE_VARIANT(selinux_userns) *v,
+			 const FIXTURE_VARIANT(selinux_userns) * v,
 			 struct cr_op *op)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
@@ -376,7 +377,8 @@ static void check_userns(struct __test_metadata *_metadata,
 
 	if (missing)
 		SKIP(return, "%s", missing);
-	CR_SKIP_UNLESS_SUPPORTED(&v->creds);
+	if (cr_unsupported(&v->creds))
+		SKIP(return, "%s", cr_unsupported(&v->creds));
 	fd = kmsg_mark();
 	ASSERT_LE(0, fd);
 	res = cr_run(&w, &v->creds, op, v->allowed ? 0 : EPERM);

@@ -28,7 +28,7 @@ static void check_set_tid(struct __test_metadata *_metadata,
 	res = cr_run(w, creds, &op, cr_creds_allowed(creds, scope) ? 0 : EPERM);
 	if (cr_creds_allowed(creds, scope)) {
 		ASSERT_EQ(0, res.err) {
-			TH_LOG("set_tid refused with %s at \"%s\", but the credentials hold the capability",
+			TH_LOG("set_tid refused with %s at \"%s\", capability held",
 			       strerror(res.err), res.what);
 		}
 		/*
@@ -42,21 +42,23 @@ static void check_set_tid(struct __test_metadata *_metadata,
 		}
 	} else {
 		ASSERT_EQ(EPERM, res.err) {
-			TH_LOG("set_tid %s (%s), expected EPERM: the credentials lack the capability in the target namespace's owner",
+			TH_LOG("set_tid %s (%s), expected EPERM: no capability in the owner",
 			       res.err ? strerror(res.err) : "succeeded",
 			       res.what);
 		}
 	}
 }
 
-CR_CREDS_FIXTURE(set_tid);
+#define CR_FIXTURE set_tid
+#include "creds_fixture.h"
 
 TEST_F(set_tid, one_level)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 	const pid_t tids[] = { 100 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
 		      tids, 0);
 }
@@ -66,7 +68,8 @@ TEST_F(set_tid, nested_two_levels)
 	const struct cr_world w = { .pidns_depth = 2 };
 	const pid_t tids[] = { 200, 300 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 2,
 		      tids, 0);
 }
@@ -76,7 +79,8 @@ TEST_F(set_tid, nested_three_levels)
 	const struct cr_world w = { .pidns_depth = 3 };
 	const pid_t tids[] = { 400, 500, 600 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 3,
 		      tids, 0);
 }
@@ -87,7 +91,8 @@ TEST_F(set_tid, innermost_of_three_levels)
 	const struct cr_world w = { .pidns_depth = 3 };
 	const pid_t tids[] = { 4242 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
 		      tids, 0);
 }
@@ -103,7 +108,8 @@ TEST_F(set_tid, pidns_owned_by_child_userns)
 				    .pidns_in_child_userns = true };
 	const pid_t tids[] = { 150 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
 		      tids, 0);
 }
@@ -116,7 +122,8 @@ TEST_F(set_tid, thread_at_chosen_tid)
 			    .arg = { 1, 700, 0, 0, 0, SET_TID_THREAD } };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	res = cr_run(&w, &variant->creds, &op,
 		     cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
 		     0 : EPERM);
@@ -139,16 +146,14 @@ TEST_F(set_tid, pid_in_use_is_eexist)
 	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 1 } };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	/* PID 1 of the fresh namespace is the task running the operation. */
 	res = cr_run(&w, &variant->creds, &op,
 		     cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
 		     EEXIST : EPERM);
-	if (cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS)) {
-		ASSERT_EQ(EEXIST, res.err);
-	} else {
-		ASSERT_EQ(EPERM, res.err);
-	}
+	ASSERT_EQ(cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
+		  EEXIST : EPERM, res.err);
 }
 
 /*
@@ -174,53 +179,61 @@ static void check_invalid(struct __test_metadata *_metadata,
 
 TEST_F(set_tid, pid_zero_is_einval)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 0, 0, EINVAL);
 }
 
 TEST_F(set_tid, negative_pid_is_einval)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, -5, 0, EINVAL);
 }
 
 TEST_F(set_tid, pid_max_is_einval)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 0, SET_TID_PID_MAX, EINVAL);
 }
 
 TEST_F(set_tid, size_over_nesting_depth_is_einval)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 0, 100,
 		      SET_TID_DEPTH_PLUS_ONE, EINVAL);
 }
 
 TEST_F(set_tid, size_over_max_level_is_einval)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, CR_MAX_SET_TID + 1, 100, 0,
 		      EINVAL);
 }
 
 TEST_F(set_tid, null_array_with_size_is_einval)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 100, SET_TID_NULL_ARRAY,
 		      EINVAL);
 }
 
 TEST_F(set_tid, array_with_size_zero_is_einval)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 0, 100, SET_TID_BAD_POINTER,
 		      EINVAL);
 }
 
 TEST_F(set_tid, bad_array_pointer_is_efault)
 {
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 100, SET_TID_BAD_POINTER,
 		      EFAULT);
 }
@@ -236,22 +249,32 @@ FIXTURE_VARIANT(own_pidns) {
 	struct cr_creds creds;
 };
 
-CR_CREDS_VARIANT(own_pidns, userns_root, .how = CR_USERNS, .own_pidns = true,
-		 .perm_cr = true, .eff_cr = true,
-		 .perm_sys_admin = true, .eff_sys_admin = true);
+FIXTURE_VARIANT_ADD(own_pidns, userns_root) {
+	.creds = { .name = "userns_root", .how = CR_USERNS, .own_pidns = true,
+		   .perm_cr = true, .eff_cr = true, .perm_sys_admin = true,
+		   .eff_sys_admin = true },
+};
 
-CR_CREDS_VARIANT(own_pidns, userns_cap_cr_only, .how = CR_USERNS,
-		 .own_pidns = true, .perm_cr = true, .eff_cr = true);
+FIXTURE_VARIANT_ADD(own_pidns, userns_cap_cr_only) {
+	.creds = { .name = "userns_cap_cr_only", .how = CR_USERNS,
+		   .own_pidns = true, .perm_cr = true, .eff_cr = true },
+};
 
-CR_CREDS_VARIANT(own_pidns, userns_cap_sys_admin_only, .how = CR_USERNS,
-		 .own_pidns = true, .perm_sys_admin = true,
-		 .eff_sys_admin = true);
+FIXTURE_VARIANT_ADD(own_pidns, userns_cap_sys_admin_only) {
+	.creds = { .name = "userns_cap_sys_admin_only", .how = CR_USERNS,
+		   .own_pidns = true, .perm_sys_admin = true,
+		   .eff_sys_admin = true },
+};
 
-CR_CREDS_VARIANT(own_pidns, userns_cap_cr_permitted_only, .how = CR_USERNS,
-		 .own_pidns = true, .perm_cr = true);
+FIXTURE_VARIANT_ADD(own_pidns, userns_cap_cr_permitted_only) {
+	.creds = { .name = "userns_cap_cr_permitted_only", .how = CR_USERNS,
+		   .own_pidns = true, .perm_cr = true },
+};
 
-CR_CREDS_VARIANT(own_pidns, userns_no_caps, .how = CR_USERNS,
-		 .own_pidns = true);
+FIXTURE_VARIANT_ADD(own_pidns, userns_no_caps) {
+	.creds = { .name = "userns_no_caps", .how = CR_USERNS,
+		   .own_pidns = true },
+};
 
 FIXTURE_SETUP(own_pidns)
 {
@@ -265,7 +288,8 @@ TEST_F(own_pidns, set_tid)
 	const struct cr_world w = { .pidns_depth = 1 };
 	const pid_t tids[] = { 321 };
 
-	CR_SKIP_UNLESS_SUPPORTED(&variant->creds);
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_CALLER_USERNS,
 		      1, tids, 0);
 }

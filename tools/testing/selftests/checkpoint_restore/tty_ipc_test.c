@@ -11,7 +11,8 @@
 
 #include "ops.h"
 
-CR_CREDS_FIXTURE(tty_ipc);
+#define CR_FIXTURE tty_ipc
+#include "creds_fixture.h"
 
 TEST_F(tty_ipc, tiocslcktrmios_locks_termios)
 {
@@ -21,7 +22,8 @@ TEST_F(tty_ipc, tiocslcktrmios_locks_termios)
 	struct cr_result res;
 	int fd;
 
-	CR_SKIP_UNLESS_SUPPORTED(c);
+	if (cr_unsupported(c))
+		SKIP(return, "%s", cr_unsupported(c));
 	fd = posix_openpt(O_RDWR | O_NOCTTY);
 	if (fd < 0)
 		SKIP(return, "no pseudo-terminals: %s (missing CONFIG_UNIX98_PTYS or devpts?)",
@@ -33,7 +35,7 @@ TEST_F(tty_ipc, tiocslcktrmios_locks_termios)
 		/* Before 6.8 only CAP_SYS_ADMIN unlocks this ioctl. */
 		if (res.err == EPERM && !cr_creds_init_sys_admin(c) &&
 		    !cr_kernel_at_least(6, 8))
-			SKIP(return, "this kernel (< 6.8, no backport) gates TIOCSLCKTRMIOS on CAP_SYS_ADMIN only");
+			SKIP(return, "before 6.8 (no backport) it needs CAP_SYS_ADMIN");
 		ASSERT_EQ(0, res.err) {
 			TH_LOG("%s: %s", res.what, strerror(res.err));
 		}
@@ -56,7 +58,8 @@ static void check_next_id(struct __test_metadata *_metadata,
 	struct cr_op op = { .id = OP_IPC_NEXT_ID, .arg = { kind, id } };
 	struct cr_result res;
 
-	CR_SKIP_UNLESS_SUPPORTED(c);
+	if (cr_unsupported(c))
+		SKIP(return, "%s", cr_unsupported(c));
 	if (access(next_id_file[kind], F_OK))
 		SKIP(return, "no %s (missing CONFIG_CHECKPOINT_RESTORE or CONFIG_SYSVIPC?)",
 		     next_id_file[kind]);
@@ -74,7 +77,7 @@ static void check_next_id(struct __test_metadata *_metadata,
 		}
 	} else {
 		ASSERT_EQ(EACCES, res.err) {
-			TH_LOG("%s: %s, expected EACCES (file opens read-only without the capability)",
+			TH_LOG("%s: %s, expected EACCES (read-only without the capability)",
 			       res.what, res.err ? strerror(res.err) : "success");
 		}
 	}
