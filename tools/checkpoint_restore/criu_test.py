@@ -96,6 +96,9 @@ class Env:
 		shutil.copy(os.path.abspath(__file__), self.script)
 		for p in (self.target, self.script):
 			os.chmod(p, 0o755)
+		# And from here: a process's working directory is dumped too, and
+		# the user must be able to reach it.
+		os.chdir(self.dir)
 		self.seq = 0
 
 	def close(self):
@@ -103,6 +106,7 @@ class Env:
 		subprocess.run(['pkill', '-KILL', '-U', str(self.uid)], capture_output=True)
 		reap(1.0)
 		subprocess.run(['userdel', USER], capture_output=True)
+		os.chdir('/')
 		if os.environ.get('CRIU_TEST_KEEP'):
 			print(f'# kept {self.dir} (CRIU_TEST_KEEP)')
 		else:
