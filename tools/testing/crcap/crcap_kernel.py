@@ -22,12 +22,11 @@ from crcap_tree import Kernel, Project, ST_DIR, SERIES_DIR
 from crcap_util import Error, say
 
 UML_CONFIG = 'scripts/crcap-uml.config'
-_FRAGMENT = re.compile(r'(^scripts/crcap-uml\.config|/config|/config\.um|\.kunitconfig)$')
+_FRAGMENT = re.compile(r'(^scripts/crcap-uml\.config|/config|\.kunitconfig)$')
 
 
 def fragments(project: Project) -> List[str]:
-	cands = project.files(UML_CONFIG, f'{ST_DIR}/config', f'{ST_DIR}/config.um',
-			      'security', 'policy')
+	cands = project.files(UML_CONFIG, f'{ST_DIR}/config', 'security', 'policy')
 	return sorted(f for f in cands if _FRAGMENT.search(f))
 
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """The tables "scripts/crcap run" prints after the summary: for each place
 the suite ran, each operation's observed outcome per credential variant,
-from the "# crcap-result" lines the selftests print."""
+from the diagnostic line the selftests print for each case:
+    # <fixture>.<variant>.<test>: expected <errno>, observed <errno>"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import re
 from typing import Dict, List, Tuple
 
-_LINE = re.compile(r'crcap-result (\S+) expected=(\S+) observed=(\S+)')
+_LINE = re.compile(r'^# (\S+\.\S+\.\S+): expected (\S+), observed (\S+)$')
 
 
 def _results(paths: List[str]) -> List[Tuple[str, str, str]]:
@@ -18,7 +19,7 @@ def _results(paths: List[str]) -> List[Tuple[str, str, str]]:
 	for p in sorted(paths):
 		with open(p, errors='replace') as f:
 			for line in f:
-				m = _LINE.search(line)
+				m = _LINE.match(line.rstrip())
 				if m:
 					out.append(m.groups())
 	return out

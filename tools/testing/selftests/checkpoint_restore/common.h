@@ -196,6 +196,14 @@ static inline int cr_cap_last_cap(void)
 	return last;
 }
 
+/*
+ * For behaviour that changed in a release (TIOCSLCKTRMIOS accepting the
+ * capability in 6.8, the ipc *_next_id sysctls in 5.16) only the version
+ * can say what to expect: nothing else is observable but the operation
+ * under test, and a probe that tried it would turn a regression into a
+ * SKIP.  Features that can be probed are probed (cr_have_clone3(),
+ * cr_cap_last_cap(), the sysctl files' presence).
+ */
 static inline bool cr_kernel_at_least(int major, int minor)
 {
 	struct utsname u;
@@ -827,8 +835,9 @@ static inline const char *cr_unsupported(const struct cr_creds *creds)
 }
 
 /*
- * One line per case for the project's results table (scripts/crcap run):
- *   # crcap-result <fixture>.<variant>.<test> expected=<errno> observed=<errno>
+ * One diagnostic line per case with what the operation got, for whoever
+ * reads the log (and tables built from it):
+ *   # <fixture>.<variant>.<test>: expected <errno>, observed <errno>
  */
 static inline const char *cr_errname(int err)
 {
@@ -848,9 +857,9 @@ static inline void __cr_report(struct __test_metadata *_metadata,
 			       const struct cr_creds *c, int expected,
 			       int observed)
 {
-	printf("# crcap-result %s.%s.%s expected=%s", _metadata->fixture->name,
-	       c->name ? c->name : "-", _metadata->name, cr_errname(expected));
-	printf(" observed=%s\n", cr_errname(observed));
+	ksft_print_msg("%s.%s.%s: expected %s, observed %s\n", _metadata->fixture->name,
+		       c->name ? c->name : "-", _metadata->name, cr_errname(expected),
+		       cr_errname(observed));
 	fflush(stdout);
 }
 

@@ -3,8 +3,12 @@
  * SELinux mediation of CAP_CHECKPOINT_RESTORE: a task that holds the
  * capability still needs capability2 { checkpoint_restore } (initial user
  * namespace) or cap2_userns { checkpoint_restore } (any other) from the
- * policy.  Runs in enforcing mode with policy/test/crcap_test.cil loaded
- * (scripts/crcap does both in the UML guest); elsewhere every case SKIPs.
+ * policy.  Needs SELinux enforcing with a policy that defines the test
+ * domains crcap_allowed_t, crcap_denied_t, crcap_permissive_t and
+ * crcap_nosysadmin_t (u:r:<domain>, entered through attr/exec); where no
+ * such policy is loaded every case SKIPs.  The tests change no global
+ * state they do not put back: the printk rate limit is restored after
+ * each case, and enforcing mode is left on as it was found.
  *
  * Each case execs into a test domain, runs one operation, and reads the
  * kernel log written since just before it for the AVC it must (or must
@@ -142,13 +146,29 @@ static const char *selinux_missing(const char *domain)
 	if (access(SELINUXFS "/enforce", F_OK))
 		return "SELinux is not enabled (CONFIG_SECURITY_SELINUX, selinux=1)";
 	if (!selinux_knows(domain))
-		return "the crcap test policy is not loaded (policy/test/crcap_test.cil)";
+		return "no policy with the test domains (crcap_*_t) is loaded";
 	if (!selinux_enforcing())
 		return "SELinux is not enforcing";
 	return NULL;
 }
 
-FIXTURE(selinux) {};
+FIXTURE(selinux) {
+	char ratelimit[16];	/* printk_ratelimit as found, "" if unread */
+};
+
+#define PRINTK_RATELIMIT "/proc/sys/kernel/printk_ratelimit"
+
+static int write_string(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -1;
+	close(fd);
+	return ret;
+}
 
 FIXTURE_VARIANT(selinux) {
 	struct cr_creds creds;
@@ -205,22 +225,30 @@ FIXTURE_SETUP(selinux)
 {
 	const char *missing = selinux_missing(variant->creds.domain);
 	int fd;
+	ssize_t n;
 
+	self->ratelimit[0] = '\0';
 	if (missing)
 		SKIP(return, "%s", missing);
-	/* One record per denial: no printk rate limit in the guest. */
-	fd = open("/proc/sys/kernel/printk_ratelimit", O_WRONLY | O_CLOEXEC);
+	/* One record per denial: no printk rate limit while the case runs. */
+	fd = open(PRINTK_RATELIMIT, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (write(fd, "0", 1) != 1)
-			TH_LOG("cannot lift the printk rate limit");
+		n = read(fd, self->ratelimit, sizeof(self->ratelimit) - 1);
+		self->ratelimit[n > 0 ? n : 0] = '\0';
 		close(fd);
 	}
+	if (self->ratelimit[0] && write_string(PRINTK_RATELIMIT, "0"))
+		TH_LOG("cannot lift the printk rate limit");
 	if (variant->avc == AVC_PERMISSIVE)
 		ASSERT_EQ(0, selinux_flush_avc());
 	cr_private_tmp(_metadata, &variant->creds);
 }
 
-FIXTURE_TEARDOWN(selinux) {}
+FIXTURE_TEARDOWN(selinux)
+{
+	if (self->ratelimit[0] && write_string(PRINTK_RATELIMIT, self->ratelimit))
+		TH_LOG("cannot restore the printk rate limit");
+}
 
 /*
  * Run @op in the variant's domain; @audited is false for the operations
