@@ -322,6 +322,7 @@ class Crcap:
 	def host_tests(self, kernel: T.Kernel) -> List[Test]:
 		res = os.path.join(self.results, 'host')
 		out = S.host_programs(kernel, res)
+		out.append(S.host_run_tests(kernel, res))
 		out.append(S.host_crcheck(self.project, self.build, res))
 		out.append(S.host_criu(self.project, self.build, self.jobs, res))
 		return out

@@ -321,6 +321,24 @@ def host_programs(kernel: Kernel, results: str) -> List[Test]:
 	return [ks.finish(), se.finish(), cl.finish()]
 
 
+def host_run_tests(kernel: Kernel, results: str) -> Test:
+	"""The suite the way a maintainer runs it: make ... run_tests, through
+	the kselftest runner, from an output directory of its own."""
+	out = os.path.join(results, 'run_tests.out')
+	with open(out, 'w'):
+		pass
+	obj = os.path.join(kernel.build, f'kselftest-run_tests-{kernel.name}')
+	p = util.run(G.host_timeout_cmd(900) + [
+		'make', '-s', '-C', os.path.join(kernel.src, 'tools/testing/selftests'),
+		'TARGETS=checkpoint_restore', f'O={obj}', 'run_tests'], log=out, check=False)
+	with open(out, errors='replace') as f:
+		lines = f.read().splitlines()
+	# The build's own lines come first; the runner's TAP starts at its header.
+	start = next((i for i, l in enumerate(lines) if l.startswith('TAP version')), 0)
+	t = P.parse_program('make_run_tests', lines[start:], p.returncode)
+	return Test('host.run_tests', subtests=[t]).finish()
+
+
 def host_crcheck(project: Project, build: str, results: str) -> Test:
 	out = os.path.join(results, 'crcheck.out')
 	with open(out, 'w'):

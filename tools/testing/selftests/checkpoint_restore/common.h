@@ -350,16 +350,11 @@ static inline void cr_dumpable(void)
 #define CR_FILECAP_EXE CR_DIR "/cr_filecap"
 #define CR_HELPER "cr_helper"
 
-/*
- * Copy the helper program (cr_helper, installed beside the test) to @path,
- * mode 0755, with the file capabilities @text: the file capability and
- * ambient variants exec it to run their operation.
- */
-static inline int cr_copy_helper(const char *path, const char *text)
+/* The helper program, installed beside the test: an fd to copy it from. */
+static inline int cr_open_helper(void)
 {
-	char buf[65536], src[4096];
+	char src[4096];
 	ssize_t n = readlink("/proc/self/exe", src, sizeof(src) - sizeof(CR_HELPER) - 1);
-	int in, out, ret = 0;
 	char *slash;
 
 	if (n < 0)
@@ -367,14 +362,25 @@ static inline int cr_copy_helper(const char *path, const char *text)
 	src[n] = '\0';
 	slash = strrchr(src, '/');
 	snprintf(slash ? slash + 1 : src, sizeof(CR_HELPER), "%s", CR_HELPER);
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
+	return open(src, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Copy the helper (@in, from cr_open_helper()) to @path, mode 0755, with
+ * the file capabilities @text: the file capability and ambient variants
+ * exec it to run their operation.
+ */
+static inline int cr_copy_helper(int in, const char *path, const char *text)
+{
+	char buf[65536];
+	int out, ret = 0;
+	ssize_t n;
+
+	if (in < 0 || lseek(in, 0, SEEK_SET))
 		return -1;
 	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (out < 0) {
-		close(in);
+	if (out < 0)
 		return -1;
-	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		if (write(out, buf, n) != n) {
 			ret = -1;
@@ -382,7 +388,6 @@ static inline int cr_copy_helper(const char *path, const char *text)
 		}
 	if (n < 0 || fchmod(out, 0755))
 		ret = -1;
-	close(in);
 	close(out);
 	if (!ret && text) {
 		cap_t caps = cap_from_text(text);
@@ -403,17 +408,24 @@ static inline int cr_copy_helper(const char *path, const char *text)
 static inline void cr_private_tmp(struct __test_metadata *_metadata,
 				  const struct cr_creds *c)
 {
+	/* Opened first: the suite itself may live under /tmp. */
+	int helper = cr_open_helper();
+
+	ASSERT_LE(0, helper) {
+		TH_LOG("no %s beside the test: %s", CR_HELPER, strerror(errno));
+	}
 	ASSERT_EQ(0, unshare(CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("crcap", CR_DIR, "tmpfs", 0, "mode=1777,size=32m"));
 	if (c->how == CR_AMBIENT || c->domain)
-		ASSERT_EQ(0, cr_copy_helper(CR_PLAIN_EXE, NULL));
+		ASSERT_EQ(0, cr_copy_helper(helper, CR_PLAIN_EXE, NULL));
 	if (c->how == CR_FILE_CAP &&
-	    cr_copy_helper(CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
+	    cr_copy_helper(helper, CR_FILECAP_EXE, "cap_checkpoint_restore+ep")) {
 		TH_LOG("cannot set a file capability on tmpfs: %s (missing CONFIG_TMPFS_XATTR?)",
 		       strerror(errno));
 		unlink(CR_FILECAP_EXE);
 	}
+	close(helper);
 }
 
 /* Become root of a new user namespace that maps root to our own ids. */
