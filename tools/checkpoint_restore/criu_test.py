@@ -48,7 +48,7 @@ PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.execu
 LIMIT = 60		# seconds any one command may take
 # A restore that fails to drop capabilities hangs (criu 4.2): it is not
 # waited for as long.
-RESTORE_LIMIT = 10
+RESTORE_LIMIT = 5
 USER = 'crcap-criu'
 CAPSETS = [['cap_checkpoint_restore'],
 	   ['cap_checkpoint_restore', 'cap_setpcap'],

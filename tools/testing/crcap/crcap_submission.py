@@ -13,6 +13,7 @@ built from that tree, as it is, passing the suite and the clone3 tests.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -201,6 +202,15 @@ def am_tree(project: Project, kernel: Kernel, patches: List[str]) -> str:
 	(a fresh copy each time: nothing of an earlier try stays)."""
 	pristine = pristine_repo(kernel)
 	d = am_kernel(kernel).src
+	# The same series as last time: the tree it made is still that tree.
+	h = hashlib.sha256()
+	for p in patches[1:]:
+		with open(p, 'rb') as f:
+			# not the commit ids and dates each format-patch run makes anew
+			h.update(re.sub(rb'^(From [0-9a-f]{40} |Date: ).*$', b'', f.read(), flags=re.M))
+	stamp = os.path.join(kernel.build, f'am-{kernel.name}.series')
+	if os.path.isdir(d) and os.path.exists(stamp) and open(stamp).read() == h.hexdigest():
+		return d
 	shutil.rmtree(d, ignore_errors=True)
 	T.linked_copy(pristine, d)
 	touched = sorted({f for p in patches[1:] for f in T.patch_files(p)
@@ -211,6 +221,8 @@ def am_tree(project: Project, kernel: Kernel, patches: List[str]) -> str:
 		_git(d, 'add', '-f', '--', *touched)	# Debian's tree ignores them
 	_git(d, 'commit', '-q', '--allow-empty', '-m', 'pristine')
 	util.run(['git', *AUTHOR, '-C', d, 'am', '-q', *patches[1:]], capture=True)
+	with open(stamp, 'w') as f:
+		f.write(h.hexdigest())
 	return d
 
 

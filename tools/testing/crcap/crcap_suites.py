@@ -503,14 +503,16 @@ def lint(project: Project, kernel: Kernel) -> Test:
 		s.add(_compiles_clean(kernel, cc))
 	with open(os.path.join(project.top, 'MAINTAINERS')) as f:
 		entry = f.readline().strip()
-	missing = []
-	for f in project.files('.'):
+	def covered(f: str) -> bool:
 		p = subprocess.run(['perl', os.path.join(kernel.src, 'scripts/get_maintainer.pl'),
 				    '--no-tree', '--no-git', '--mpath',
 				    os.path.join(project.top, 'MAINTAINERS'), '-f', f],
 				   cwd=project.top, capture_output=True, text=True)
-		if f':{entry})' not in p.stdout:
-			missing.append(f)
+		return f':{entry})' in p.stdout
+
+	files = project.files('.')
+	ok = G.parallel([lambda f=f: covered(f) for f in files], os.cpu_count() or 2)
+	missing = [f for f, c in zip(files, ok) if not c]
 	s.add(Test('maintainers_covers_every_file', Status.FAIL if missing else Status.PASS,
 		   f'not covered: {", ".join(missing[:5])}' if missing else ''))
 	return s.finish()
@@ -523,7 +525,7 @@ def _compiles_clean(kernel: Kernel, cc: str) -> Test:
 	obj = os.path.join(kernel.build, f'kselftest-{cc}-{kernel.name}')
 	shutil.rmtree(obj, ignore_errors=True)
 	p = subprocess.run(['make', '-C', os.path.join(kernel.src, 'tools/testing/selftests'),
-			    'TARGETS=checkpoint_restore', f'CC={cc}', f'O={obj}',
+			    'TARGETS=checkpoint_restore', f'CC={cc}', f'O={obj}', f'-j{os.cpu_count() or 2}',
 			    'USERCFLAGS=-Wextra'], capture_output=True, text=True)
 	out = (p.stdout + p.stderr).splitlines()
 	ours = [l for l in out if re.search(r'(warning|error):', l) and
