@@ -170,6 +170,8 @@ def save_costs(build: str, kernel: str, runs: List[G.GuestRun]) -> None:
 			item = name[:-3]
 			if item.startswith('selinux.'):
 				sel += sec
+			elif item.startswith('clone3.'):	# planned as clone3/<program>
+				costs['clone3/' + item[len('clone3.'):]] = sec
 			else:
 				costs[item.replace('kselftest.', '', 1)] = sec
 		if sel:
