@@ -63,14 +63,15 @@ static inline pid_t sys_clone3(struct cr_clone_args *args)
 }
 
 /*
- * clone3() with set_tid; the child exits with 0 if the PIDs it sees for
- * itself in /proc/self/status (NSpid, outermost first) end with
- * set_tid[size - 1], ..., set_tid[0], else with 1.
+ * clone3() with set_tid (and @flags, e.g. CLONE_NEWPID); the child exits
+ * with 0 if the PIDs it sees for itself in /proc/self/status (NSpid,
+ * outermost first) end with set_tid[size - 1], ..., set_tid[0], else 1.
  */
 static inline pid_t cr_clone3_set_tid(const pid_t *set_tid, size_t size,
-				      int *child_status)
+				      __u64 flags, int *child_status)
 {
 	struct cr_clone_args args = {
+		.flags = flags,
 		.exit_signal = SIGCHLD,
 		.set_tid = (uintptr_t)set_tid,
 		.set_tid_size = size,
@@ -170,12 +171,12 @@ static inline int cr_cap_last_cap(void)
 }
 
 /*
- * For behaviour that changed in a release (TIOCSLCKTRMIOS accepting the
- * capability in 6.8, the ipc *_next_id sysctls in 5.16) only the version
- * can say what to expect: nothing else is observable but the operation
- * under test, and a probe that tried it would turn a regression into a
- * SKIP.  Features that can be probed are probed (cr_have_clone3(),
- * cr_cap_last_cap(), the sysctl files' presence).
+ * For behaviour that changed in a release (the ipc *_next_id sysctls
+ * became capability-gated in 5.16) only the version can say what to
+ * expect: nothing else is observable but the operation under test, and a
+ * probe that tried it would turn a regression into a SKIP.  Features
+ * that can be probed are probed (cr_have_clone3(), cr_cap_last_cap(),
+ * the sysctl files' presence).
  */
 static inline bool cr_kernel_at_least(int major, int minor)
 {

@@ -46,6 +46,30 @@ enum cr_how {
 	 * root of a new user namespace, capabilities only there.
 	 */
 	CR_USERNS,
+	/*
+	 * uid 65534 entering, with setns(), the user namespace the test's
+	 * world holds for its caller (struct cr_world, common.h): made by
+	 * uid 65534 and mapping its root to it, so the variant is root
+	 * there, with the capabilities it asks for, and nowhere else.
+	 */
+	CR_WORLD_USERNS,
+	/*
+	 * uid 0 with SECBIT_NOROOT (locked) and no capabilities, exec'ing a
+	 * plain cr_helper: without the bit, root's exec would regain them.
+	 */
+	CR_ROOT_NOROOT,
+};
+
+/* How a CR_FILE_CAP variant's file capability is set up. */
+enum cr_file_cap {
+	/* cap_checkpoint_restore+ep. */
+	CR_FCAP_EFFECTIVE,
+	/* cap_checkpoint_restore+p: permitted after exec, not effective. */
+	CR_FCAP_PERMITTED_ONLY,
+	/* +ep, with the capability dropped from the bounding set first. */
+	CR_FCAP_NOT_IN_BOUNDING_SET,
+	/* +ep, exec'd under PR_SET_NO_NEW_PRIVS. */
+	CR_FCAP_NO_NEW_PRIVS,
 };
 
 struct cr_creds {
@@ -56,6 +80,10 @@ struct cr_creds {
 	bool perm_cr, perm_sys_admin;
 	/* Capabilities in the effective set (CR_DIRECT, CR_USERNS). */
 	bool eff_cr, eff_sys_admin;
+	/* CR_DIRECT: CAP_SYS_RESOURCE alone, permitted and effective. */
+	bool sys_resource;
+	/* CR_FILE_CAP: which file capability, exec'd how. */
+	enum cr_file_cap fcap;
 	/*
 	 * CR_USERNS: while still holding every capability there, create a
 	 * PID namespace owned by the new user namespace, with an init, and
@@ -69,51 +97,6 @@ struct cr_creds {
 	 */
 	const char *domain;
 };
-
-/* Which user namespace an operation needs the capability in. */
-enum cr_scope {
-	/* The initial user namespace (map_files, TIOCSLCKTRMIOS). */
-	CR_SCOPE_INIT_USERNS,
-	/*
-	 * The owner of a namespace the test built as root (set_tid,
-	 * ns_last_pid, ipc next_id): the initial one or a child of it.
-	 */
-	CR_SCOPE_TEST_NS,
-	/* The caller's own user namespace (PR_SET_MM_MAP exe_fd). */
-	CR_SCOPE_CALLER_USERNS,
-};
-
-/* Does CAP_SYS_ADMIN itself count in the initial user namespace? */
-static inline bool cr_creds_init_sys_admin(const struct cr_creds *c)
-{
-	return c->how == CR_DIRECT && c->eff_sys_admin;
-}
-
-/* Does the capability (CR or SYS_ADMIN) count in the initial user ns? */
-static inline bool cr_creds_init_capable(const struct cr_creds *c)
-{
-	switch (c->how) {
-	case CR_DIRECT:
-		return c->eff_cr || c->eff_sys_admin;
-	case CR_FILE_CAP:
-	case CR_AMBIENT:
-		return true;
-	case CR_USERNS:
-		return false;
-	}
-	return false;
-}
-
-/* Must the operation succeed with these credentials? */
-static inline bool cr_creds_allowed(const struct cr_creds *c,
-				    enum cr_scope scope)
-{
-	if (cr_creds_init_capable(c))
-		return true;
-	if (c->how == CR_USERNS && scope == CR_SCOPE_CALLER_USERNS)
-		return c->eff_cr || c->eff_sys_admin;
-	return false;
-}
 
 /* Switching to them: in a child that is about to run an operation. */
 
@@ -162,6 +145,20 @@ static inline int cr_set_caps(bool perm_cr, bool perm_sa, bool eff_cr,
 		goto out;
 	ret = cap_set_proc(caps);
 out:
+	cap_free(caps);
+	return ret;
+}
+
+/* CAP_SYS_RESOURCE alone, permitted and effective. */
+static inline int cr_set_sys_resource_only(void)
+{
+	cap_value_t v = CAP_SYS_RESOURCE;
+	cap_t caps = cap_init();
+	int ret = -1;
+
+	if (caps && !cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_SET) &&
+	    !cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET))
+		ret = cap_set_proc(caps);
 	cap_free(caps);
 	return ret;
 }

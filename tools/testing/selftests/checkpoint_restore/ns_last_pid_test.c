@@ -8,31 +8,22 @@
 
 #include "ops.h"
 
+/* Write @value (pid_max + @value if @past_pid_max) and fork. */
 static void check_write(struct __test_metadata *_metadata,
 			const struct cr_creds *creds, const struct cr_world *w,
-			long value)
+			long value, bool past_pid_max, int expected)
 {
-	struct cr_op op = { .id = OP_NS_LAST_PID_WRITE, .arg = { value } };
+	struct cr_op op = { .id = OP_NS_LAST_PID_WRITE,
+			    .arg = { value, past_pid_max } };
 	struct cr_result res;
 
+	if (cr_unsupported(creds))
+		SKIP(return, "%s", cr_unsupported(creds));
 	if (access(NS_LAST_PID, F_OK))
 		SKIP(return, "no " NS_LAST_PID " (missing CONFIG_CHECKPOINT_RESTORE?)");
-	res = cr_run(w, creds, &op,
-		     cr_creds_allowed(creds, CR_SCOPE_TEST_NS) ? 0 : EPERM);
-	if (cr_creds_allowed(creds, CR_SCOPE_TEST_NS)) {
-		ASSERT_EQ(0, res.err) {
-			TH_LOG("%s failed: %s", res.what, strerror(res.err));
-		}
-		ASSERT_EQ(value + 1, res.val[0]) {
-			TH_LOG("the fork after writing %ld did not land on the next PID",
-			       value);
-		}
-	} else {
-		ASSERT_EQ(EPERM, res.err) {
-			TH_LOG("%s: %s, expected EPERM from the write",
-			       res.what, res.err ? strerror(res.err) : "success");
-		}
-	}
+	res = cr_run(w, creds, &op);
+	cr_expect(creds, expected, &res,
+		  value_wrong(&res, value + 1, res.val[0], "the next fork got PID"));
 }
 
 #define CR_FIXTURE ns_last_pid
@@ -42,18 +33,16 @@ TEST_F(ns_last_pid, write_then_fork_lands_on_next_pid)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_write(_metadata, &variant->creds, &w, 499);
+	check_write(_metadata, &variant->creds, &w, 499, false,
+		    variant->expected_ns_last_pid);
 }
 
 TEST_F(ns_last_pid, write_in_innermost_of_two_levels)
 {
 	const struct cr_world w = { .pidns_depth = 2 };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_write(_metadata, &variant->creds, &w, 1233);
+	check_write(_metadata, &variant->creds, &w, 1233, false,
+		    variant->expected_ns_last_pid);
 }
 
 TEST_F(ns_last_pid, write_in_pidns_owned_by_child_userns)
@@ -61,9 +50,25 @@ TEST_F(ns_last_pid, write_in_pidns_owned_by_child_userns)
 	const struct cr_world w = { .pidns_depth = 1,
 				    .pidns_in_child_userns = true };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_write(_metadata, &variant->creds, &w, 876);
+	check_write(_metadata, &variant->creds, &w, 876, false,
+		    variant->expected_ns_last_pid);
+}
+
+/* Out of range: refused by the value check, after the capability one. */
+TEST_F(ns_last_pid, negative_value_is_einval)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+
+	check_write(_metadata, &variant->creds, &w, -1, false,
+		    variant->expected_ns_last_pid ?: EINVAL);
+}
+
+TEST_F(ns_last_pid, value_past_pid_max_is_einval)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+
+	check_write(_metadata, &variant->creds, &w, 1, true,
+		    variant->expected_ns_last_pid ?: EINVAL);
 }
 
 /* Reading is open to everybody: the capability guards writes only. */
@@ -77,11 +82,10 @@ TEST_F(ns_last_pid, read_needs_no_capability)
 		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	if (access(NS_LAST_PID, F_OK))
 		SKIP(return, "no " NS_LAST_PID " (missing CONFIG_CHECKPOINT_RESTORE?)");
-	res = cr_run(&w, &variant->creds, &op, 0);
-	ASSERT_EQ(0, res.err);
+	res = cr_run(&w, &variant->creds, &op);
 	/* The namespace's init is PID 1; the runner itself may follow. */
-	ASSERT_LE(1, res.val[0]);
-	ASSERT_GE(2, res.val[0]);
+	cr_expect(&variant->creds, 0, &res,
+		  res.val[0] < 1 || res.val[0] > 2 ? "a last PID other than 1 or 2" : NULL);
 }
 
 TEST_HARNESS_MAIN

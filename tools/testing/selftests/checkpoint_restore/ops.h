@@ -25,16 +25,17 @@
 
 enum cr_op_id {
 	OP_SET_TID,		/* arg0 size, arg1-3 PIDs, arg5 flags */
-	OP_NS_LAST_PID_WRITE,	/* arg0: value written, then fork */
+	OP_NS_LAST_PID_WRITE,	/* arg0: value written (arg1 1: pid_max + arg0) */
 	OP_NS_LAST_PID_READ,
-	OP_MAP_FILES,		/* arg0: enum map_kind */
-	OP_SET_MM_MAP,		/* arg0: 1 to pass exe_fd of NEW_EXE */
+	OP_MAP_FILES,		/* arg0: enum map_kind, arg1: enum map_target */
+	OP_SET_MM_MAP,		/* arg0: enum exe_kind */
 	OP_SET_MM_FIELD,	/* PR_SET_MM_START_BRK, unchanged value */
 	OP_LOCK_TERMIOS,
 	OP_IPC_NEXT_ID,		/* arg0: enum ipc_kind, arg1: id */
 	OP_MOUNT_TMPFS,
 	OP_SETHOSTNAME,
 	OP_SEIZE,		/* arg0: ptrace options */
+	OP_SET_MM_EXE_FILE,	/* PR_SET_MM_EXE_FILE to NEW_EXE */
 };
 
 /* ---- clone3() set_tid ---- */
@@ -45,6 +46,8 @@ enum cr_op_id {
 #define SET_TID_THREAD		0x4	/* CLONE_THREAD at the chosen TID */
 #define SET_TID_DEPTH_PLUS_ONE	0x8	/* size = this task's nesting + 2 */
 #define SET_TID_PID_MAX		0x10	/* set_tid[0] = pid_max */
+#define SET_TID_NEWPID		0x20	/* CLONE_NEWPID: set_tid[0] is the new init */
+#define SET_TID_SETNS		0x40	/* setns() into cr_layout.setns_pidns_fd first */
 
 #include "cr_thread.h"
 
@@ -69,6 +72,9 @@ static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 		fclose(f);
 	}
 	res->val[2] = size;
+	if ((flags & SET_TID_SETNS) &&
+	    setns(cr_layout.setns_pidns_fd, CLONE_NEWPID))
+		return cr_fail(res, "setns(CLONE_NEWPID)");
 
 	if (flags & (SET_TID_NULL_ARRAY | SET_TID_BAD_POINTER | SET_TID_THREAD)) {
 		struct cr_clone_args args = {
@@ -107,9 +113,16 @@ static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 		return 0;
 	}
 
-	pid = cr_clone3_set_tid(tids, size, &status);
-	if (pid < 0)
-		return cr_fail(res, "clone3");
+	pid = cr_clone3_set_tid(tids, size,
+				(flags & SET_TID_NEWPID) ? CLONE_NEWPID : 0, &status);
+	if (pid < 0) {
+		cr_fail(res, "clone3");
+		/* Refused: is the PID we asked for taken all the same? */
+		if (!(flags & (SET_TID_NEWPID | SET_TID_SETNS)) &&
+		    (kill(tids[0], 0) == 0 || errno != ESRCH))
+			res->val[3] = 1;
+		return res->err;
+	}
 	res->val[0] = pid;
 	res->val[1] = status;
 	return 0;
@@ -121,6 +134,7 @@ static int op_set_tid(const struct cr_op *op, struct cr_result *res)
 
 static int op_write_then_fork(const struct cr_op *op, struct cr_result *res)
 {
+	long value = op->arg[0];
 	char buf[32];
 	int fd, len;
 	pid_t pid;
@@ -129,10 +143,19 @@ static int op_write_then_fork(const struct cr_op *op, struct cr_result *res)
 		errno = ECANCELED;
 		return cr_fail(res, "not inside a PID namespace of the test");
 	}
+	if (op->arg[1]) {
+		FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+		long max;
+
+		if (!f || fscanf(f, "%ld", &max) != 1)
+			return cr_fail(res, "reading pid_max");
+		fclose(f);
+		value += max;
+	}
 	fd = open(NS_LAST_PID, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cr_fail(res, "open(" NS_LAST_PID ")");
-	len = snprintf(buf, sizeof(buf), "%ld", op->arg[0]);
+	len = snprintf(buf, sizeof(buf), "%ld", value);
 	if (write(fd, buf, len) != len) {
 		close(fd);
 		return cr_fail(res, "write(" NS_LAST_PID ")");
@@ -194,20 +217,37 @@ static int map_something(enum map_kind kind, void **addr)
 	return 0;
 }
 
+/* Whose map_files entry OP_MAP_FILES goes through (arg1). */
+enum map_target {
+	/* A child of ours, with our uid and no capabilities. */
+	MAP_TARGET_CHILD,
+	/* The same, after PR_SET_DUMPABLE 0. */
+	MAP_TARGET_CHILD_NOT_DUMPABLE,
+	/* The world's process of uid 65533: arg2 its PID, arg3 the address. */
+	MAP_TARGET_OTHER_UID,
+};
+
 /*
- * Map a file, fork a process that keeps the mapping, and go through its
- * map_files entry: val[0] = readlink's errno, val[1] = 1 if the link names
- * a deleted object, val[2] = 1 if open() gave the mapped contents.
+ * Go through a process's map_files entry for a mapping of @kind: val[0] =
+ * readlink's errno, val[1] = 1 if the link names a deleted object, val[2]
+ * = 1 if open() gave the mapped contents.  The result is open()'s.
  */
 static int op_map_files(const struct cr_op *op, struct cr_result *res)
 {
 	char path[128], link[256], buf[sizeof(MAGIC)];
+	const char *magic = MAGIC;
 	int sync[2], fd, pfd;
+	pid_t target = 0;
 	long proc_pid;
 	void *addr;
-	pid_t target;
 	ssize_t n;
 
+	if (op->arg[1] == MAP_TARGET_OTHER_UID) {
+		proc_pid = op->arg[2];
+		addr = (void *)op->arg[3];
+		magic = CR_TARGET_MAGIC;
+		goto look;
+	}
 	if (map_something(op->arg[0], &addr))
 		return cr_fail(res, "mapping a file");
 	if (pipe2(sync, O_CLOEXEC))
@@ -223,6 +263,8 @@ static int op_map_files(const struct cr_op *op, struct cr_result *res)
 		 * stands in the way: only the link-following check may refuse.
 		 */
 		cr_set_caps(false, false, false, false, false);
+		if (op->arg[1] == MAP_TARGET_CHILD_NOT_DUMPABLE)
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		/* Our PID as the /proc mount sees it. */
 		n = readlink("/proc/self", link, sizeof(link) - 1);
 		proc_pid = n > 0 ? (link[n] = '\0', atol(link)) : -1;
@@ -239,6 +281,7 @@ static int op_map_files(const struct cr_op *op, struct cr_result *res)
 		cr_fail(res, "learning the target's PID");
 		goto out;
 	}
+look:
 	snprintf(path, sizeof(path), "/proc/%ld/map_files/%lx-%lx", proc_pid,
 		 (unsigned long)addr, (unsigned long)addr + 4096);
 
@@ -246,7 +289,8 @@ static int op_map_files(const struct cr_op *op, struct cr_result *res)
 	res->val[0] = n < 0 ? errno : 0;
 	if (n > 0) {
 		link[n] = '\0';
-		res->val[1] = !!strstr(link, "(deleted)");
+		res->val[1] = !!strstr(link, "(deleted)") ||
+			      !!strstr(link, "memfd:");
 	}
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -255,11 +299,13 @@ static int op_map_files(const struct cr_op *op, struct cr_result *res)
 		goto out;
 	}
 	n = read(fd, buf, sizeof(buf));
-	res->val[2] = n == sizeof(buf) && !memcmp(buf, MAGIC, sizeof(buf));
+	res->val[2] = n > 0 && !strncmp(buf, magic, n);
 	close(fd);
 out:
-	kill(target, SIGKILL);
-	waitpid(target, NULL, 0);
+	if (target > 0) {
+		kill(target, SIGKILL);
+		waitpid(target, NULL, 0);
+	}
 	return res->err;
 }
 
@@ -366,6 +412,43 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* What OP_SET_MM_MAP passes as exe_fd (arg0). */
+enum exe_kind {
+	EXE_NONE,		/* -1: keep /proc/self/exe */
+	EXE_NEW,		/* NEW_EXE, with our own executable unmapped */
+	EXE_NOT_EXECUTABLE,	/* a regular file of mode 0644 */
+	EXE_DIRECTORY,		/* / */
+	EXE_CLOSED_FD,		/* a descriptor that is not open */
+};
+
+#define CR_CLOSED_FD 1000
+#define CR_NOEXEC_FILE CR_DIR "/cr_noexec"
+
+static int open_exe(enum exe_kind kind)
+{
+	int fd;
+
+	switch (kind) {
+	case EXE_NEW:
+		return open(NEW_EXE, O_RDONLY | O_CLOEXEC);
+	case EXE_NOT_EXECUTABLE:
+		fd = open(CR_NOEXEC_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0 && write(fd, "#!/bin/true\n", 12) != 12) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	case EXE_DIRECTORY:
+		return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	case EXE_CLOSED_FD:
+		close(CR_CLOSED_FD);
+		return CR_CLOSED_FD;
+	case EXE_NONE:
+		break;
+	}
+	return -1;
+}
+
 /* val[0] = 1 if /proc/self/exe is NEW_EXE afterwards. */
 static int op_set_mm_map(const struct cr_op *op, struct cr_result *res)
 {
@@ -374,16 +457,32 @@ static int op_set_mm_map(const struct cr_op *op, struct cr_result *res)
 
 	if (current_mm_map(&map))
 		return cr_fail(res, "reading the current mm from /proc/self/stat");
-	if (op->arg[0]) {
-		fd = open(NEW_EXE, O_RDONLY | O_CLOEXEC);
+	if (op->arg[0] != EXE_NONE) {
+		fd = open_exe(op->arg[0]);
 		if (fd < 0)
-			return cr_fail(res, "open(" NEW_EXE ")");
-		if (unmap_own_executable())
+			return cr_fail(res, "opening the new exe file");
+		/* Only the file that can succeed needs the old one gone. */
+		if (op->arg[0] == EXE_NEW && unmap_own_executable())
 			return cr_fail(res, "unmapping our own executable");
 		map.exe_fd = fd;
 	}
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&map, sizeof(map), 0))
 		return cr_fail(res, "prctl(PR_SET_MM, PR_SET_MM_MAP)");
+	res->val[0] = same_file("/proc/self/exe", NEW_EXE);
+	return 0;
+}
+
+/* The older, single-field way: it asks for CAP_SYS_RESOURCE. */
+static int op_set_mm_exe_file(struct cr_result *res)
+{
+	int fd = open(NEW_EXE, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cr_fail(res, "open(" NEW_EXE ")");
+	if (unmap_own_executable())
+		return cr_fail(res, "unmapping our own executable");
+	if (prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0))
+		return cr_fail(res, "prctl(PR_SET_MM, PR_SET_MM_EXE_FILE)");
 	res->val[0] = same_file("/proc/self/exe", NEW_EXE);
 	return 0;
 }
@@ -536,13 +635,62 @@ static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
 		return op_sethostname(res);
 	case OP_SEIZE:
 		return op_seize(op, res);
+	case OP_SET_MM_EXE_FILE:
+		return op_set_mm_exe_file(res);
 	}
 	errno = EINVAL;
 	return cr_fail(res, "unknown operation");
 }
 
-/* Run @op in world @w as @c; the errno the variant must get is @expected. */
-#define cr_run(w, c, op, expected) \
-	__cr_run(_metadata, w, c, op, expected, cr_dispatch)
+/*
+ * What is wrong in an operation's effect, for cr_expect(), or NULL.  The
+ * errno is judged there; these look at what the operation left behind.
+ */
+
+/* set_tid: the new task at @pid (0: not visible to us), NSpid as asked. */
+static inline const char *set_tid_wrong(const struct cr_result *r, pid_t pid)
+{
+	static char buf[64];
+
+	if (r->err)
+		return r->val[3] ? "the PID asked for is taken" : NULL;
+	if (r->val[1]) {
+		snprintf(buf, sizeof(buf), "NSpid does not end with set_tid (status %#lx)",
+			 r->val[1]);
+		return buf;
+	}
+	if (pid && r->val[0] != pid) {
+		snprintf(buf, sizeof(buf), "PID %ld, not %d", r->val[0], pid);
+		return buf;
+	}
+	return NULL;
+}
+
+/* A value the operation observed, against the one it must have. */
+static inline const char *value_wrong(const struct cr_result *r, long want,
+				      long got, const char *what)
+{
+	static char buf[96];
+
+	if (r->err || want == got)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s %ld, not %ld", what, got, want);
+	return buf;
+}
+
+/* map_files: the link names the object, and opening it gives its bytes. */
+static inline const char *map_files_wrong(const struct cr_result *r)
+{
+	if (r->err)
+		return NULL;
+	if (r->val[0])
+		return "readlink failed";
+	if (!r->val[1])
+		return "the link names no deleted object";
+	return r->val[2] ? NULL : "other contents";
+}
+
+/* Run @op in world @w as @c; cr_expect() judges the result. */
+#define cr_run(w, c, op) __cr_run(_metadata, w, c, op, cr_dispatch)
 
 #endif /* _SELFTESTS_CHECKPOINT_RESTORE_OPS_H */

@@ -273,15 +273,14 @@ static void check_mediated(struct __test_metadata *_metadata,
 		SKIP(return, "%s", cr_unsupported(&v->creds));
 	fd = kmsg_mark();
 	ASSERT_LE(0, fd);
-	res = cr_run(w, &v->creds, op, expected);
+	res = cr_run(w, &v->creds, op);
 	kmsg_collect(fd, v->creds.domain, avc != AVC_NONE,
 		     avc != AVC_NONE ? 2000 : 300, &seen);
 	close(fd);
 
-	ASSERT_EQ(expected, res.err) {
-		TH_LOG("%s in %s: %s", res.what, v->creds.domain,
-		       res.err ? strerror(res.err) : "success");
-	}
+	cr_expect(&v->creds, expected, &res, NULL);
+	if (res.err != expected)
+		return;
 	if (avc == AVC_NONE) {
 		ASSERT_EQ(0, seen.denials) {
 			TH_LOG("unexpected AVC: %s", seen.line);
@@ -409,22 +408,18 @@ static void check_userns(struct __test_metadata *_metadata,
 		SKIP(return, "%s", cr_unsupported(&v->creds));
 	fd = kmsg_mark();
 	ASSERT_LE(0, fd);
-	res = cr_run(&w, &v->creds, op, v->allowed ? 0 : EPERM);
+	res = cr_run(&w, &v->creds, op);
 	kmsg_collect(fd, v->creds.domain, !v->allowed, v->allowed ? 300 : 2000,
 		     &seen);
 	close(fd);
+	cr_expect(&v->creds, v->allowed ? 0 : EPERM, &res, NULL);
+	if (res.err != (v->allowed ? 0 : EPERM))
+		return;
 	if (v->allowed) {
-		ASSERT_EQ(0, res.err) {
-			TH_LOG("%s: %s", res.what, strerror(res.err));
-		}
 		ASSERT_EQ(0, seen.denials) {
 			TH_LOG("unexpected AVC: %s", seen.line);
 		}
 	} else {
-		ASSERT_EQ(EPERM, res.err) {
-			TH_LOG("%s: %s", res.what,
-			       res.err ? strerror(res.err) : "success");
-		}
 		ASSERT_LT(0, seen.denials);
 		ASSERT_STREQ("cap2_userns", seen.tclass) {
 			TH_LOG("AVC: %s", seen.line);

@@ -5,48 +5,31 @@
  * namespace owning each level.
  *
  * All PIDs are chosen inside PID namespaces the test creates, so no test
- * depends on a free PID of the host.
+ * depends on a free PID of the host.  Layouts in which the owners differ
+ * level by level are userns_owner_test.c's.
  */
 
 #include "ops.h"
 
 /*
- * Place one task at @tids (innermost first) in @w under the variant's
- * credentials and check the result against what the credentials allow.
+ * Place one task at @tids (innermost first) in @w under @creds; the
+ * outcome must be @expected, and a success must land on @tids[0] unless
+ * the task is born below the caller's namespace (@visible false).
  */
 static void check_set_tid(struct __test_metadata *_metadata,
 			  const struct cr_creds *creds,
-			  const struct cr_world *w, enum cr_scope scope,
-			  int size, const pid_t *tids, long flags)
+			  const struct cr_world *w, int expected,
+			  int size, const pid_t *tids, bool visible)
 {
 	struct cr_op op = { .id = OP_SET_TID, .arg = { size } };
 	struct cr_result res;
 
+	if (cr_unsupported(creds))
+		SKIP(return, "%s", cr_unsupported(creds));
 	for (int i = 0; i < size && i < 3; i++)
 		op.arg[1 + i] = tids[i];
-	op.arg[5] = flags;
-	res = cr_run(w, creds, &op, cr_creds_allowed(creds, scope) ? 0 : EPERM);
-	if (cr_creds_allowed(creds, scope)) {
-		ASSERT_EQ(0, res.err) {
-			TH_LOG("set_tid refused with %s at \"%s\", capability held",
-			       strerror(res.err), res.what);
-		}
-		/*
-		 * clone3() returns the PID in the caller's own namespace: the
-		 * innermost one, unless children are born one level deeper.
-		 */
-		if (!creds->own_pidns)
-			ASSERT_EQ(tids[0], res.val[0]);
-		ASSERT_EQ(0, res.val[1]) {
-			TH_LOG("NSpid of the new task does not end with the chosen PIDs");
-		}
-	} else {
-		ASSERT_EQ(EPERM, res.err) {
-			TH_LOG("set_tid %s (%s), expected EPERM: no capability in the owner",
-			       res.err ? strerror(res.err) : "succeeded",
-			       res.what);
-		}
-	}
+	res = cr_run(w, creds, &op);
+	cr_expect(creds, expected, &res, set_tid_wrong(&res, visible ? tids[0] : 0));
 }
 
 #define CR_FIXTURE set_tid
@@ -57,10 +40,8 @@ TEST_F(set_tid, one_level)
 	const struct cr_world w = { .pidns_depth = 1 };
 	const pid_t tids[] = { 100 };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
-		      tids, 0);
+	check_set_tid(_metadata, &variant->creds, &w, variant->expected_set_tid,
+		      1, tids, true);
 }
 
 TEST_F(set_tid, nested_two_levels)
@@ -68,10 +49,8 @@ TEST_F(set_tid, nested_two_levels)
 	const struct cr_world w = { .pidns_depth = 2 };
 	const pid_t tids[] = { 200, 300 };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 2,
-		      tids, 0);
+	check_set_tid(_metadata, &variant->creds, &w, variant->expected_set_tid,
+		      2, tids, true);
 }
 
 TEST_F(set_tid, nested_three_levels)
@@ -79,10 +58,8 @@ TEST_F(set_tid, nested_three_levels)
 	const struct cr_world w = { .pidns_depth = 3 };
 	const pid_t tids[] = { 400, 500, 600 };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 3,
-		      tids, 0);
+	check_set_tid(_metadata, &variant->creds, &w, variant->expected_set_tid,
+		      3, tids, true);
 }
 
 /* Only the innermost of three levels: the outer ones pick freely. */
@@ -91,10 +68,8 @@ TEST_F(set_tid, innermost_of_three_levels)
 	const struct cr_world w = { .pidns_depth = 3 };
 	const pid_t tids[] = { 4242 };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
-		      tids, 0);
+	check_set_tid(_metadata, &variant->creds, &w, variant->expected_set_tid,
+		      1, tids, true);
 }
 
 /*
@@ -108,35 +83,24 @@ TEST_F(set_tid, pidns_owned_by_child_userns)
 				    .pidns_in_child_userns = true };
 	const pid_t tids[] = { 150 };
 
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_TEST_NS, 1,
-		      tids, 0);
+	check_set_tid(_metadata, &variant->creds, &w, variant->expected_set_tid,
+		      1, tids, false);
 }
 
 TEST_F(set_tid, thread_at_chosen_tid)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	const pid_t tids[] = { 700 };
 	struct cr_op op = { .id = OP_SET_TID,
 			    .arg = { 1, 700, 0, 0, 0, SET_TID_THREAD } };
 	struct cr_result res;
 
 	if (cr_unsupported(&variant->creds))
 		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	res = cr_run(&w, &variant->creds, &op,
-		     cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
-		     0 : EPERM);
+	res = cr_run(&w, &variant->creds, &op);
 	if (res.err == EOPNOTSUPP)
 		SKIP(return, "no clone3() thread helper for this architecture (cr_thread.c)");
-	if (cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS)) {
-		ASSERT_EQ(0, res.err) {
-			TH_LOG("thread at TID 700 refused: %s", strerror(res.err));
-		}
-		ASSERT_EQ(tids[0], res.val[0]);
-	} else {
-		ASSERT_EQ(EPERM, res.err);
-	}
+	cr_expect(&variant->creds, variant->expected_set_tid, &res,
+		  value_wrong(&res, 700, res.val[0], "TID"));
 }
 
 /* Taking a PID in use: EEXIST if allowed to choose, EPERM before that. */
@@ -149,11 +113,48 @@ TEST_F(set_tid, pid_in_use_is_eexist)
 	if (cr_unsupported(&variant->creds))
 		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	/* PID 1 of the fresh namespace is the task running the operation. */
-	res = cr_run(&w, &variant->creds, &op,
-		     cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
-		     EEXIST : EPERM);
-	ASSERT_EQ(cr_creds_allowed(&variant->creds, CR_SCOPE_TEST_NS) ?
-		  EEXIST : EPERM, res.err);
+	res = cr_run(&w, &variant->creds, &op);
+	cr_expect(&variant->creds,
+		  variant->expected_set_tid ? variant->expected_set_tid : EEXIST,
+		  &res, NULL);
+}
+
+/*
+ * How a restorer makes a PID namespace's init: clone3(CLONE_NEWPID) with
+ * set_tid {1, pid}.  CLONE_NEWPID itself asks for CAP_SYS_ADMIN; then
+ * each level's owner is asked, the new namespace's (the caller's user
+ * namespace) and the parent's.
+ */
+TEST_F(set_tid, new_pidns_init_at_pid_1)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .arg = { 2, 1, 800, 0, 0, SET_TID_NEWPID } };
+	struct cr_result res;
+
+	if (cr_unsupported(&variant->creds))
+		SKIP(return, "%s", cr_unsupported(&variant->creds));
+	res = cr_run(&w, &variant->creds, &op);
+	cr_expect(&variant->creds, variant->expected_new_pidns, &res,
+		  set_tid_wrong(&res, 800));
+}
+
+/*
+ * A PID other than 1 in a namespace that has no init yet is EINVAL, for
+ * everybody who may make the namespace, before any capability is asked.
+ */
+TEST_F(set_tid, new_pidns_without_init_is_einval)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .arg = { 1, 5, 0, 0, 0, SET_TID_NEWPID } };
+	const struct cr_creds *c = &variant->creds;
+	struct cr_result res;
+
+	if (cr_unsupported(c))
+		SKIP(return, "%s", cr_unsupported(c));
+	res = cr_run(&w, c, &op);
+	cr_expect(c, variant->expected_new_pidns_without_init, &res, NULL);
 }
 
 /*
@@ -195,72 +196,57 @@ static void check_invalid(struct __test_metadata *_metadata,
 	struct cr_op op = { .id = OP_SET_TID, .arg = { size, tid, tid, tid } };
 	struct cr_result res;
 
+	if (cr_unsupported(creds))
+		SKIP(return, "%s", cr_unsupported(creds));
 	op.arg[5] = flags;
-	res = cr_run(&w, creds, &op, expected);
-	ASSERT_EQ(expected, res.err) {
-		TH_LOG("set_tid size %ld (effective %ld) tid %ld: got %s (%s)",
-		       size, res.val[2], tid,
-		       res.err ? strerror(res.err) : "success", res.what);
-	}
+	res = cr_run(&w, creds, &op);
+	if (res.err != expected)
+		TH_LOG("set_tid size %ld (effective %ld) tid %ld", size,
+		       res.val[2], tid);
+	cr_expect(creds, expected, &res, NULL);
 }
 
 TEST_F(set_tid_invalid, pid_zero_is_einval)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 0, 0, EINVAL);
 }
 
 TEST_F(set_tid_invalid, negative_pid_is_einval)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, -5, 0, EINVAL);
 }
 
 TEST_F(set_tid_invalid, pid_max_is_einval)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 0, SET_TID_PID_MAX, EINVAL);
 }
 
 TEST_F(set_tid_invalid, size_over_nesting_depth_is_einval)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 0, 100,
 		      SET_TID_DEPTH_PLUS_ONE, EINVAL);
 }
 
 TEST_F(set_tid_invalid, size_over_max_level_is_einval)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, CR_MAX_SET_TID + 1, 100, 0,
 		      EINVAL);
 }
 
 TEST_F(set_tid_invalid, null_array_with_size_is_einval)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 100, SET_TID_NULL_ARRAY,
 		      EINVAL);
 }
 
 TEST_F(set_tid_invalid, array_with_size_zero_is_einval)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 0, 100, SET_TID_BAD_POINTER,
 		      EINVAL);
 }
 
 TEST_F(set_tid_invalid, bad_array_pointer_is_efault)
 {
-	if (cr_unsupported(&variant->creds))
-		SKIP(return, "%s", cr_unsupported(&variant->creds));
 	check_invalid(_metadata, &variant->creds, 1, 100, SET_TID_BAD_POINTER,
 		      EFAULT);
 }
@@ -268,39 +254,53 @@ TEST_F(set_tid_invalid, bad_array_pointer_is_efault)
 /*
  * Namespace-local capabilities: root of a new user namespace that made
  * its own PID namespace may choose PIDs in it with CAP_CHECKPOINT_RESTORE
- * or CAP_SYS_ADMIN held there, and not without.
+ * or CAP_SYS_ADMIN held there, and not without.  Its children are born in
+ * a PID namespace it is not in itself, where CLONE_NEWPID is EINVAL once
+ * CAP_SYS_ADMIN lets the question be asked.
  */
 FIXTURE(own_pidns) {};
 
 FIXTURE_VARIANT(own_pidns) {
 	struct cr_creds creds;
+	int expected_set_tid;
+	int expected_new_pidns;
 };
 
 FIXTURE_VARIANT_ADD(own_pidns, userns_root) {
 	.creds = { .name = "userns_root", .how = CR_USERNS, .own_pidns = true,
 		   .perm_cr = true, .eff_cr = true, .perm_sys_admin = true,
 		   .eff_sys_admin = true },
+	.expected_set_tid = 0,
+	.expected_new_pidns = EINVAL,
 };
 
 FIXTURE_VARIANT_ADD(own_pidns, userns_cap_cr_only) {
 	.creds = { .name = "userns_cap_cr_only", .how = CR_USERNS,
 		   .own_pidns = true, .perm_cr = true, .eff_cr = true },
+	.expected_set_tid = 0,
+	.expected_new_pidns = EPERM,
 };
 
 FIXTURE_VARIANT_ADD(own_pidns, userns_cap_sys_admin_only) {
 	.creds = { .name = "userns_cap_sys_admin_only", .how = CR_USERNS,
 		   .own_pidns = true, .perm_sys_admin = true,
 		   .eff_sys_admin = true },
+	.expected_set_tid = 0,
+	.expected_new_pidns = EINVAL,
 };
 
 FIXTURE_VARIANT_ADD(own_pidns, userns_cap_cr_permitted_only) {
 	.creds = { .name = "userns_cap_cr_permitted_only", .how = CR_USERNS,
 		   .own_pidns = true, .perm_cr = true },
+	.expected_set_tid = EPERM,
+	.expected_new_pidns = EPERM,
 };
 
 FIXTURE_VARIANT_ADD(own_pidns, userns_no_caps) {
 	.creds = { .name = "userns_no_caps", .how = CR_USERNS,
 		   .own_pidns = true },
+	.expected_set_tid = EPERM,
+	.expected_new_pidns = EPERM,
 };
 
 FIXTURE_SETUP(own_pidns)
@@ -315,10 +315,22 @@ TEST_F(own_pidns, set_tid)
 	const struct cr_world w = { .pidns_depth = 1 };
 	const pid_t tids[] = { 321 };
 
+	check_set_tid(_metadata, &variant->creds, &w, variant->expected_set_tid,
+		      1, tids, false);
+}
+
+TEST_F(own_pidns, new_pidns_init_at_pid_1)
+{
+	const struct cr_world w = { .pidns_depth = 1 };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .arg = { 2, 1, 322, 0, 0, SET_TID_NEWPID } };
+	struct cr_result res;
+
 	if (cr_unsupported(&variant->creds))
 		SKIP(return, "%s", cr_unsupported(&variant->creds));
-	check_set_tid(_metadata, &variant->creds, &w, CR_SCOPE_CALLER_USERNS,
-		      1, tids, 0);
+	res = cr_run(&w, &variant->creds, &op);
+	cr_expect(&variant->creds, variant->expected_new_pidns, &res,
+		  set_tid_wrong(&res, 0));
 }
 
 TEST_HARNESS_MAIN
