@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Mutant kernels: the tree with a wiring patch taken out must fail named
-cases; with the whole series taken out (no capability 40), the capability
-variants must skip and nothing may fail.
+cases; so must the tree with a check moved to another user namespace, or
+without the CAP_SYS_ADMIN fallback (the edits listed in
+tools/testing/crcap/mutants); with the whole series taken out (no capability 40), the
+capability variants must skip and nothing may fail.
 
 A mutant never touches the tree it comes from.  Its source is a hard-linked
 copy of the tree in which only the files a patch changes get an inode of
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from typing import Dict, List
@@ -29,12 +32,23 @@ from crcap_tree import Kernel, Project
 from crcap_util import Error
 
 
+MUTANTS = 'tools/testing/crcap/mutants'
+
+
+@dataclass
+class Edit:
+	path: str		# in the tree
+	old: str		# lines that must occur exactly once
+	new: str
+
+
 @dataclass
 class Mutant:
 	name: str		# a stable test id: without_0002, without_series
 	what: str		# for people
 	reverse: List[str]	# patches of the series to reverse, in order
 	no_capability: bool = False
+	edits: List[Edit] = field(default_factory=list)
 	dir: str = ''
 	killed_by: List[str] = field(default_factory=list)
 
@@ -51,9 +65,48 @@ class Mutant:
 		return os.path.join(self.obj, 'linux')
 
 
+def parse_edits(text: str, where: str = MUTANTS) -> List[Mutant]:
+	"""The stanzas of the mutants file: NAME PATH, a description, then a
+	block of ' ' / '-' / '+' lines.  A malformed stanza is an error."""
+	out: List[Mutant] = []
+	for n, stanza in enumerate(re.split(r'\n\n+', text)):
+		lines = [l for l in stanza.split('\n') if l and not l.startswith('#')]
+		if not lines:
+			continue
+		head = lines[0].split()
+		block = lines[2:]
+		if len(head) != 2 or len(lines) < 3 or any(l[0] not in ' -+' for l in block) \
+		   or not any(l[0] == '-' for l in block):
+			raise Error(f'{where}: stanza {n + 1} ("{lines[0][:40]}") is not '
+				    'NAME PATH / description / diff block')
+		old = ''.join(l[1:] + '\n' for l in block if l[0] in ' -')
+		new = ''.join(l[1:] + '\n' for l in block if l[0] in ' +')
+		out.append(Mutant(head[0], lines[1], [], edits=[Edit(head[1], old, new)]))
+	if len({m.name for m in out}) != len(out):
+		raise Error(f'{where}: two mutants have the same name')
+	return out
+
+
+def apply_edits(src: str, m: Mutant) -> None:
+	"""Make M's edits in the linked copy SRC (each file gets its own inode
+	first: the tree's is never written)."""
+	for e in m.edits:
+		path = os.path.join(src, e.path)
+		with open(path) as f:
+			text = f.read()
+		if text.count(e.old) != 1:
+			raise Error(f'mutant {m.name}: the lines to change occur '
+				    f'{text.count(e.old)} times in {e.path}, not once '
+				    f'({MUTANTS} is out of date with the tree)')
+		os.unlink(path)
+		with open(path, 'w') as f:
+			f.write(text.replace(e.old, e.new))
+
+
 def mutants(project: Project, kernel: Kernel) -> List[Mutant]:
 	"""One mutant per wiring patch the tree carries (but the first, which
-	defines the capability), and one without any."""
+	defines the capability), one per edit of the mutants file, and one
+	without any of the series."""
 	tree = T.Tree(project, kernel)
 	carried, applied = tree.apply_series()
 	base = os.path.join(kernel.build, f'mutants-{kernel.name}')
@@ -62,11 +115,22 @@ def mutants(project: Project, kernel: Kernel) -> List[Mutant]:
 		num = os.path.basename(p)[:4]
 		out.append(Mutant(f'without_{num}', f'{kernel.name} without {os.path.basename(p)}',
 				  [p], dir=os.path.join(base, f'without_{num}')))
+	spec = os.path.join(project.top, MUTANTS)
+	if os.path.exists(spec):
+		for m in parse_edits(util.read_text(spec)):
+			m.what = f'{kernel.name}: {m.what}'
+			m.dir = os.path.join(base, m.name)
+			out.append(m)
 	out.append(Mutant('without_series',
 			  f'{kernel.name} without the series (no capability 40)',
 			  list(reversed(carried + applied)), no_capability=True,
 			  dir=os.path.join(base, 'without_series')))
 	return out
+
+
+def heavy(m: Mutant) -> bool:
+	"""Does M rebuild most of the kernel (a header everybody includes)?"""
+	return m.no_capability or any(e.path.startswith('include/') for e in m.edits)
 
 
 def _key(project: Project, kernel: Kernel, m: Mutant) -> str:
@@ -76,6 +140,8 @@ def _key(project: Project, kernel: Kernel, m: Mutant) -> str:
 		h.update(p.encode())
 		with open(project.patch_path(p), 'rb') as f:
 			h.update(f.read())
+	for e in m.edits:
+		h.update(f'{e.path}\0{e.old}\0{e.new}\0'.encode())
 	return h.hexdigest()
 
 
@@ -107,6 +173,7 @@ def build(project: Project, kernel: Kernel, m: Mutant, jobs: int) -> bool:
 		ok, out = T._patch(m.src, path, '-R', '-s')
 		if not ok:
 			raise Error(f'mutant {m.name}: {p} does not reverse: {out.strip()[:300]}')
+	apply_edits(m.src, m)
 	K.build_linux(project, kernel, jobs, what=f'mutant {m.name}',
 		      obj=m.obj, wrap=_wrap(kernel, m))
 	with open(stamp, 'w') as f:
@@ -147,14 +214,17 @@ def verdict(m: Mutant, base: Test, got: Test, health: Test) -> Test:
 
 
 def table(kernel: Kernel, ms: List[Mutant], results: Dict[str, Test]) -> List[str]:
-	out = [f'== mutants of {kernel.name}: what each removes, and the cases that caught it']
+	out = [f'== mutants of {kernel.name}: what each changes, and the cases that caught it']
 	for m in ms:
 		t = results.get(m.name)
 		st = 'KILLED' if t and t.status == Status.PASS else 'SURVIVED' if t else 'NOT RUN'
 		if m.no_capability and t and t.status == Status.PASS:
 			st = 'DEGRADES'
-		out.append(f'{m.name:<16} {st:<9} {len(m.killed_by):4} cases  '
+		kind = 'edit' if m.edits else 'patch'
+		out.append(f'{m.name:<28} {kind:<5} {st:<9} {len(m.killed_by):4} cases  '
 			   f'{", ".join(m.killed_by[:3])}{" ..." if len(m.killed_by) > 3 else ""}'
 			   + (f'  [{t.reason}]' if t and t.reason and t.status.failed else ''))
+		if m.edits:
+			out.append(f'{"":<28} {m.what.split(": ", 1)[-1]}')
 	return out
 

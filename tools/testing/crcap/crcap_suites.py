@@ -17,6 +17,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import tempfile
 from typing import Dict, List, Optional
 
 import crcap_criu
@@ -323,6 +324,46 @@ def host_programs(kernel: Kernel, results: str) -> List[Test]:
 	return [ks.finish(), se.finish(), cl.finish()]
 
 
+AS_USER = 'nobody'
+
+
+def host_as_user(kernel: Kernel, results: str) -> Test:
+	"""The suite run by an unprivileged user must skip every case, saying
+	it needs root, and fail none.  The programs run from a copy in a 0755
+	directory of their own: the tree may sit where the user cannot go."""
+	out = Test('host.kselftest_as_user')
+	work = tempfile.mkdtemp(prefix='crcap-as-user.')
+	try:
+		os.chmod(work, 0o755)
+		dst = os.path.join(work, 'checkpoint_restore')
+		shutil.copytree(os.path.join(kernel.kselftest, 'checkpoint_restore'), dst)
+		for prog in programs(kernel):
+			log = os.path.join(results, prog + '.as_user.out')
+			with open(log, 'w'):
+				pass
+			p = util.run(G.host_timeout_cmd(PROGRAM_TIMEOUT) +
+				     ['runuser', '-u', AS_USER, '--', f'./{prog}'],
+				     cwd=dst, log=log, check=False)
+			with open(log, errors='replace') as f:
+				t = P.parse_program(prog, f.read().splitlines(), p.returncode)
+			leaves = [x for _, x in t.leaves()]
+			bad = [x.name for x in leaves if x.status != Status.SKIP]
+			unsaid = [x.name for x in leaves if x.status == Status.SKIP and
+				  'needs root' not in x.reason and 'SELinux' not in x.reason]
+			if t.status.failed or bad or unsaid or not leaves:
+				why = (f'{len(bad)} cases did not skip ({", ".join(bad[:3])})' if bad else
+				       f'{len(unsaid)} skip without saying why ({", ".join(unsaid[:3])})'
+				       if unsaid else t.reason or 'no cases')
+				out.add(Test(prog, Status.FAIL, why))
+			else:
+				r = Test(prog, Status.PASS)
+				r.log.append(f'{len(leaves)} cases skip as {AS_USER}: {leaves[0].reason}')
+				out.add(r)
+	finally:
+		shutil.rmtree(work, ignore_errors=True)
+	return out.finish()
+
+
 def host_run_tests(kernel: Kernel, results: str) -> Test:
 	"""The suite the way a maintainer runs it: make ... run_tests, through
 	the kselftest runner, from an output directory of its own."""
@@ -475,6 +516,9 @@ def refpolicy(project: Project, build: str) -> Test:
 			     '| grep -q checkpoint_restore', cwd=d))
 	s.add(_check('grants_no_sys_admin',
 		     f'! sesearch -A -s criu_t -p sys_admin {pol} | grep -q sys_admin', cwd=d))
+	s.add(_check('interface_docs_without_segenxml_warnings',
+		     'make -f /usr/share/selinux/devel/Makefile xml >xml.log 2>&1 && '
+		     '! grep -i -e warning -e error xml.log', cwd=d))
 	s.add(_check('entrypoint_is_criu_exec_t',
 		     f'sesearch -A -s criu_t -t criu_exec_t -c file -p entrypoint {pol} '
 		     '| grep -q entrypoint', cwd=d))

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """The tables "scripts/crcap run" prints after the summary: for each place
-the suite ran, each operation's observed outcome per credential variant,
+the suite ran and each fixture, every test's observed outcome per variant,
 from the diagnostic line the selftests print for each case:
-    # <fixture>.<variant>.<test>: expected <errno>, observed <errno>"""
+    # <fixture>.<variant>.<test>: expected <outcome>, observed <outcome>
+An outcome is "ok" or an errno's name, followed by " but <what>" when the
+effect is wrong (a success on the wrong PID, a refusal that created
+something): the whole outcome is compared, not the errno alone."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import os
 import re
 from typing import Dict, List, Tuple
 
-_LINE = re.compile(r'^# (\S+\.\S+\.\S+): expected (\S+), observed (\S+)$')
+_LINE = re.compile(r'^# (\S+\.\S+\.\S+): expected (\S+), observed (.+)$')
 
 
 def _results(paths: List[str]) -> List[Tuple[str, str, str]]:
@@ -25,28 +28,38 @@ def _results(paths: List[str]) -> List[Tuple[str, str, str]]:
 	return out
 
 
+def _cell(want: str, got: str) -> str:
+	if got == want:
+		return got
+	short = got.split(' but ')[0] + ('~' if ' but ' in got else '')
+	return f'{short}!={want}'
+
+
 def table(name: str, rows: List[Tuple[str, str, str]]) -> List[str]:
-	out = ['', f'== {name}: observed outcome per operation (rows) and credential set (columns)']
+	out = ['', f'== {name}: observed outcome per test (rows) and variant (columns), by fixture']
 	if not rows:
 		return out + ['   (no results: the suite did not run)']
-	ops: List[str] = []
-	creds: List[str] = []
-	cell: Dict[Tuple[str, str], str] = {}
-	bad = 0
+	fixtures: Dict[str, List[Tuple[str, str, str, str]]] = {}
 	for case, want, got in rows:
-		parts = case.split('.')
-		op = '.'.join([parts[0]] + parts[2:]) if len(parts) > 2 else case
-		cr = parts[1] if len(parts) > 2 else '-'
-		if op not in ops:
-			ops.append(op)
-		if cr not in creds:
-			creds.append(cr)
-		cell[op, cr] = got if got == want else f'{got}!={want}'
-		bad += got != want
-	out += [f'   c{j + 1:<2} {c}' for j, c in enumerate(creds)]
-	out.append(f'{"operation":<46}' + ''.join(f' {"c" + str(j + 1):<10}' for j in range(len(creds))))
-	for op in ops:
-		out.append(f'{op[:46]:<46}' + ''.join(f' {cell.get((op, c), "-"):<10}' for c in creds))
+		fixture, variant, test = (case.split('.', 2) + ['', ''])[:3]
+		fixtures.setdefault(fixture, []).append((variant, test, want, got))
+	bad = 0
+	for fixture, cases in fixtures.items():
+		tests: List[str] = []
+		variants: List[str] = []
+		cell: Dict[Tuple[str, str], str] = {}
+		for variant, test, want, got in cases:
+			if test not in tests:
+				tests.append(test)
+			if variant not in variants:
+				variants.append(variant)
+			cell[test, variant] = _cell(want, got)
+			bad += got != want
+		out.append(f'-- {fixture}')
+		out += [f'   v{j + 1:<2} {v}' for j, v in enumerate(variants)]
+		out.append(f'{"test":<40}' + ''.join(f' {"v" + str(j + 1):<7}' for j in range(len(variants))))
+		for t in tests:
+			out.append(f'{t[:40]:<40}' + ''.join(f' {cell.get((t, v), "-"):<7}' for v in variants))
 	out.append(f'{len(rows)} cases, {len(rows) - bad} as expected, {bad} differ')
 	return out
 
@@ -60,6 +73,7 @@ def tables(results: str) -> List[str]:
 		files = glob.glob(os.path.join(results, where + '-?', 'kselftest.*.out'))
 		out += table(where, _results(files))
 	out.append('')
-	out.append("Cells: ok = allowed, EPERM/EACCES/... = refused with that error; "
-		   "'a!=b' = observed a where b was expected.")
+	out.append("Cells: ok = allowed with the right effect, EPERM/EACCES/... = refused "
+		   "with that error; 'a!=b' = observed a where b was expected; "
+		   "a~ = a, but with a wrong effect (the log says which).")
 	return out

@@ -23,6 +23,9 @@ sys.path.insert(0, HERE)
 
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
+import crcap_mutants as M	# noqa: E402
+import crcap_qemu as Q		# noqa: E402
+import crcap_tables as TB	# noqa: E402
 import crcap_parser as P	# noqa: E402
 import crcap_report as R	# noqa: E402
 import crcap_tree as T		# noqa: E402
@@ -326,6 +329,68 @@ class ConfigTest(unittest.TestCase):
 		cfg = 'CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\n'
 		self.assertEqual(['CONFIG_B=y (got n)', 'CONFIG_C=n (got y)'],
 				 K.config_problems(frag, cfg))
+
+
+class QemuTest(unittest.TestCase):
+	"""The Debian-kernel guest's stream, its denials, the rule blocks."""
+
+	STREAM = textwrap.dedent('''\
+		SeaBIOS noise
+		=== crcap begin info.kernel
+		6.1.0-56-amd64 Linux version 6.1.0-56-amd64
+		=== crcap end info.kernel exit 0
+		=== crcap begin selinux.criu_enforcing.avc
+		[   24.1] audit: type=1400 audit(1.2:26): avc:  denied  { sigkill } for  pid=3009 comm="sh" scontext=user_u:user_r:user_t:s0 tcontext=user_u:user_r:criu_t:s0 tclass=process permissive=0
+		=== crcap end selinux.criu_enforcing.avc exit 0
+		=== crcap begin kselftest.checkpoint_restore.set_tid_test
+		TAP version 13
+		1..2
+		ok 1 a
+		''')
+
+	def test_blocks_and_a_cut_off_one(self):
+		blocks, outside = Q.split_results(self.STREAM)
+		self.assertEqual(['SeaBIOS noise'], outside)
+		self.assertEqual(0, blocks['info.kernel'][1])
+		# The guest died inside this one: no exit status.
+		self.assertIsNone(blocks['kselftest.checkpoint_restore.set_tid_test'][1])
+
+	def test_denials(self):
+		blocks, _ = Q.split_results(self.STREAM)
+		self.assertEqual([('user_t', 'criu_t', 'process', 'sigkill')],
+				 Q.denials(blocks['selinux.criu_enforcing.avc'][0]))
+
+	def test_drop_block_keeps_the_interface_end(self):
+		text = ("interface(`x',`\n\t# rule: a\n\tallow $1 t:file read;\n\n"
+			"\t# rule: b\n\tallow $1 u:file read;\n')\n")
+		out = Q.drop_block(text, 'b')
+		self.assertNotIn('u:file', out)
+		self.assertTrue(out.endswith("')\n"))
+		self.assertIn('t:file', Q.drop_block(text, 'b'))
+		with self.assertRaises(util.Error):
+			Q.drop_block(text, 'c')
+
+
+class MutantSpecTest(unittest.TestCase):
+	def test_stanzas(self):
+		ms = M.parse_edits('# c\n\nm1 kernel/pid.c\nwhat\n-a\n+b\n \n\nm2 x.c\nw\n-c\n')
+		self.assertEqual(['m1', 'm2'], [m.name for m in ms])
+		self.assertEqual(('a\n\n', 'b\n\n'), (ms[0].edits[0].old, ms[0].edits[0].new))
+
+	def test_malformed(self):
+		with self.assertRaises(util.Error):
+			M.parse_edits('m1 kernel/pid.c\nwhat\n+b\n')
+
+	def test_the_project_file_parses(self):
+		self.assertTrue(M.parse_edits(util.read_text(os.path.join(TOP, M.MUTANTS))))
+
+
+class TablesTest(unittest.TestCase):
+	def test_whole_outcome(self):
+		rows = [('f.v1.t', 'ok', 'ok'), ('f.v2.t', 'ok', 'ok but PID 7, not 5')]
+		out = '\n'.join(TB.table('x', rows))
+		self.assertIn('ok~!=ok', out)
+		self.assertIn('2 cases, 1 as expected, 1 differ', out)
 
 
 class _TapResult(unittest.TextTestResult):
