@@ -143,7 +143,7 @@ done
 
 # A read-only /proc/sys (as containers mount it), in a mount namespace of
 # this test's own: the refusals must say why.
-j=$(unshare -m sh -c 'mount -o bind,ro /proc/sys /proc/sys && exec "$0" --json' "$dir/crcheck")
+j=$(unshare -m sh -c 'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$0" --json' "$dir/crcheck")
 grep -q '"ipc_next_id": {"verdict": "refused".*read-only' <<<"$j" &&
 	grep -q '"ns_last_pid": {"verdict": "refused".*read-only' <<<"$j" &&
 	ok "a read-only /proc/sys is named as the reason" ||

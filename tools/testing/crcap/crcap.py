@@ -11,7 +11,8 @@ tools/testing/kunit is:
   crcap_suites.py   what runs where; results into tests
   crcap_parser.py   TAP/KTAP into a tree of tests, plans checked
   crcap_report.py   the tree as KTAP (kunit.py parse reads it), JSON, summary
-  crcap_mutants.py  mutant kernels in linked copies
+  crcap_mutants.py  mutant kernels in linked copies (and the edits in mutants)
+  crcap_qemu.py     Debian's own kernels under QEMU, Debian's policy enforcing
   crcap_util.py     processes, signals, the build lock
   crcap_tool_test.py  tests of all of the above, on recorded outputs
 """
@@ -35,6 +36,7 @@ import crcap_criu		# noqa: E402
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
 import crcap_mutants as M	# noqa: E402
+import crcap_qemu as Q	# noqa: E402
 import crcap_parser as P	# noqa: E402
 import crcap_report as R	# noqa: E402
 import crcap_submission as SUB	# noqa: E402
@@ -54,6 +56,8 @@ DEBIAN_PACKAGES = [
 	'perl', 'rsync', 'xz-utils', 'checkpolicy', 'gnuplot-nox', 'secilc',
 	'semodule-utils', 'setools', 'selinux-policy-default', 'selinux-policy-dev',
 	'linux-source-6.12', 'linux-source-6.1', 'util-linux', 'python3', 'clang',
+	# the guests that boot Debian's own kernels
+	'qemu-system-x86', 'busybox-static', 'policycoreutils',
 	# CRIU, built from ../shared/vendor for the end-to-end cases
 	*crcap_criu.BUILD_PACKAGES,
 ]
@@ -299,8 +303,8 @@ class Crcap:
 	def mutants(self, kernel: T.Kernel, base: Test):
 		ms = M.mutants(self.project, kernel)
 		# The one that rebuilds nearly everything first, the rest beside it.
-		heavy = [m for m in ms if m.no_capability]
-		light = [m for m in ms if not m.no_capability]
+		heavy = [m for m in ms if M.heavy(m)]
+		light = [m for m in ms if not M.heavy(m)]
 		t = time.monotonic()
 		G.parallel([lambda: [M.build(self.project, kernel, m, self.jobs) for m in heavy],
 			    lambda: [M.build(self.project, kernel, m, 1) for m in light]], 2)
@@ -323,6 +327,7 @@ class Crcap:
 		res = os.path.join(self.results, 'host')
 		out = S.host_programs(kernel, res)
 		out.append(S.host_run_tests(kernel, res))
+		out.append(S.host_as_user(kernel, res))
 		out.append(S.host_crcheck(self.project, self.build, res))
 		out.append(S.host_criu(self.project, self.build, self.jobs, res))
 		return out
@@ -348,10 +353,66 @@ class Crcap:
 				suites.append(Test(f'{k.name}.build', subtests=[
 					Test('tree_and_build', Status.FAIL, str(e).splitlines()[0],
 					     log=str(e).splitlines()[1:])]).finish())
+		if not self.args.quick and len(kernels) > 1:
+			td = time.monotonic()
+			suites += self.debian_tests(kernels[1])
+			self.timings['Debian kernel guests'] = time.monotonic() - td
 		self.timings['total'] = time.monotonic() - t0
 		if with_tables:
 			tables += self.outcome_tables()
 		return self.finish(suites, tables)
+
+	def debian_tests(self, k61: T.Kernel) -> List[Test]:
+		"""Debian's own 6.1 kernels under QEMU: the selftests built from
+		Debian's 6.1 tree, crcheck, and criu under Debian's reference policy
+		with the criu module, enforcing (crcap_qemu.py)."""
+		try:
+			ks = Q.debian_kernels(self.build)
+			say('debian: ' + ', '.join(f'{k.package} {k.version}' for k in ks))
+			criu, how = crcap_criu.find(TOP, self.build, self.jobs)
+			if not criu:
+				raise Error(f'no criu for the Debian-kernel guests: {how}')
+			pols = {'criu': Q.build_policy(TOP, self.build, 'criu'),
+				'without_capability2': Q.build_policy(
+					TOP, self.build, 'without_capability2', True)}
+			root = Q.make_root(TOP, os.path.join(self.build, 'debian-root'), k61.kselftest,
+					   os.path.join(self.build, 'tools'), criu, pols)
+			initrd = os.path.join(self.build, 'debian-initrd.gz')
+			root.cpio(initrd)
+		except Error as e:
+			return [Test('debian.setup', subtests=[
+				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish()]
+		runs = G.parallel([lambda k=k: (k, Q.boot(k, initrd, os.path.join(
+			self.results, k.name))) for k in ks], 2)
+		out: List[Test] = []
+		for k, (console, results, secs, rc) in runs:
+			say(f'{k.name}: guest done in {secs:.1f} s (exit {rc})')
+			out += Q.verdicts(k, console, results, secs, rc)
+		out.append(self.policy_ablation(ks[0], criu, pols['criu']))
+		return out
+
+	def policy_ablation(self, k, criu: str, base: str) -> Test:
+		"""The criu module without each of its rule blocks, enforcing, in
+		one guest of Debian's kernel: each must be missed."""
+		blocks = Q.rule_blocks(TOP)
+		t = time.monotonic()
+		try:
+			pols = {'criu': base}
+			built = G.parallel([lambda b=b: (b, Q.build_policy(
+				TOP, self.build, f'ablate-{b[1]}', drop=b)) for b in blocks], 2)
+			for b, d in built:
+				pols[f'ablate-{b[1]}'] = d
+			root = Q.make_root(TOP, os.path.join(self.build, 'debian-ablation-root'), None,
+					   os.path.join(self.build, 'tools'), criu, pols)
+			initrd = os.path.join(self.build, 'debian-ablation-initrd.gz')
+			root.cpio(initrd)
+		except Error as e:
+			return Test('debian.policy_ablation', subtests=[
+				Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish()
+		_, results, secs, rc = Q.boot(k, initrd, os.path.join(self.results, 'debian-ablation'),
+					      ' crcap.ablation', limit=60 + 20 * len(blocks))
+		say(f'policy ablation: {len(blocks)} rule blocks in {time.monotonic() - t:.0f} s')
+		return Q.ablation_verdicts(k, results, blocks, rc)
 
 	def test_kernel(self, k: T.Kernel, first: bool, tables: List[str]) -> List[Test]:
 		"""Every suite of one kernel; the host's and the project's with the

@@ -572,6 +572,7 @@ def _compiles_clean(kernel: Kernel, cc: str) -> Test:
 	shutil.rmtree(obj, ignore_errors=True)
 	p = subprocess.run(['make', '-C', os.path.join(kernel.src, 'tools/testing/selftests'),
 			    'TARGETS=checkpoint_restore', f'CC={cc}', f'O={obj}', f'-j{os.cpu_count() or 2}',
+			    '--output-sync=target',	# whole lines: a file name with its warning
 			    'USERCFLAGS=-Wextra'], capture_output=True, text=True)
 	out = (p.stdout + p.stderr).splitlines()
 	ours = [l for l in out if re.search(r'(warning|error):', l) and

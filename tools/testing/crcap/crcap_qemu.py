@@ -1,0 +1,509 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Guests that boot Debian's own kernels, as Debian ships them.
+
+The newest bookworm linux-image-6.1.0-NN-amd64 and -cloud-amd64 are
+fetched with "apt-get download" (signed images, never rebuilt) and booted
+under QEMU (TCG: KVM does not work on these machines).  The root is an
+initramfs made from the host's files: busybox, the selftests built from
+Debian's 6.1 tree, crcheck and its test, a criu, and what they link
+against, at the paths Debian puts them, so that in the guest setfiles can
+label them from the file_contexts of Debian's own reference policy.
+Results come back on a second serial port, one block per program.
+
+The guest (crcap-qemu-init) runs the selftests and crcheck first, with
+SELinux on but no policy, then loads Debian's full selinux-policy-default
+with policy/refpolicy's criu module, enforcing, and has an ordinary user
+in user_t checkpoint and restore its own process tree with criu (criu_t);
+then the same with the module's capability2 checkpoint_restore taken out,
+which must fail with exactly that denial.  The policies are built on the
+host with semodule in a private copy of Debian's policy store.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import crcap_parser as P
+import crcap_util as util
+from crcap_parser import Status, Test
+from crcap_util import Error
+
+INIT = 'tools/testing/crcap/crcap-qemu-init'
+CRIU_SELINUX_TEST = 'tools/checkpoint_restore/criu_selinux_test.sh'
+FLAVOURS = ('amd64', 'cloud-amd64')
+STORE = '/var/lib/selinux/default'
+POLICY_ETC = '/etc/selinux/default'
+# Where the guest finds what the host gives it (bin: labelled bin_t).
+GUEST_DIR = '/usr/lib/crcap'
+GUEST_TIMEOUT = 240
+QEMU = 'qemu-system-x86_64'
+
+
+@dataclass
+class DebianKernel:
+	name: str		# debian-6.1.0-56-amd64: ids and result directories
+	package: str		# linux-image-6.1.0-56-amd64
+	version: str		# the package's: 6.1.192-2
+	vmlinuz: str
+
+
+def _newest_abi(flavour: str) -> str:
+	p = util.run(['apt-cache', 'search', '--names-only',
+		      rf'^linux-image-6\.1\.0-[0-9]+-{flavour}$'], check=False, capture=True)
+	abis = sorted({int(m.group(1)) for m in
+		       re.finditer(rf'^linux-image-6\.1\.0-(\d+)-{flavour} ', p.stdout, re.M)})
+	if not abis:
+		raise Error(f'no linux-image-6.1.0-*-{flavour} in the package lists '
+			    '("apt-get update" first: scripts/crcap deps)')
+	return f'linux-image-6.1.0-{abis[-1]}-{flavour}'
+
+
+def debian_kernels(build: str) -> List[DebianKernel]:
+	"""The newest bookworm kernel of each flavour, downloaded once."""
+	d = os.path.join(build, 'debian-kernels')
+	os.makedirs(d, exist_ok=True)
+	out = []
+	for flavour in FLAVOURS:
+		pkg = _newest_abi(flavour)
+		debs = glob.glob(os.path.join(d, f'{pkg}_*.deb'))
+		if not debs:
+			util.run(['apt-get', 'download', pkg], cwd=d)
+			debs = glob.glob(os.path.join(d, f'{pkg}_*.deb'))
+		deb = sorted(debs)[-1]
+		version = util.run(['dpkg-deb', '-f', deb, 'Version'], capture=True).stdout.strip()
+		release = pkg[len('linux-image-'):]
+		vmlinuz = os.path.join(d, f'vmlinuz-{release}')
+		if not os.path.exists(vmlinuz):
+			tmp = os.path.join(d, f'x-{release}')
+			shutil.rmtree(tmp, ignore_errors=True)
+			util.run(['dpkg-deb', '-x', deb, tmp])
+			os.replace(os.path.join(tmp, 'boot', f'vmlinuz-{release}'), vmlinuz)
+			shutil.rmtree(tmp)
+		out.append(DebianKernel(f'debian-{release}', pkg, version, vmlinuz))
+	return out
+
+
+# ---- policies --------------------------------------------------------------
+
+RULE_FILES = ('criu.te', 'criu.if')
+_RULE = re.compile(r'^\s*# rule: (\S+)\s*$')
+
+
+def rule_blocks(project_top: str) -> List[Tuple[str, str]]:
+	"""(file, name) of every "# rule: NAME" block of the criu module: the
+	lines from the marker to the next blank line (or the end of the
+	interface)."""
+	out = []
+	for f in RULE_FILES:
+		for line in util.read_text(os.path.join(project_top, 'policy/refpolicy', f)).splitlines():
+			m = _RULE.match(line)
+			if m:
+				out.append((f, m.group(1)))
+	return out
+
+
+def drop_block(text: str, name: str) -> str:
+	"""TEXT without rule block NAME."""
+	out, skipping, found = [], False, False
+	for line in text.splitlines(keepends=True):
+		m = _RULE.match(line)
+		if m and m.group(1) == name:
+			skipping = found = True
+		elif skipping and (not line.strip() or line.startswith("')")):
+			skipping = False	# a blank line, or the interface's end
+		if not skipping:
+			out.append(line)
+	if not found:
+		raise Error(f'no rule block {name} in the criu module')
+	return ''.join(out)
+
+
+def _build_modules(project_top: str, d: str, without_capability2: bool,
+		   drop: Optional[Tuple[str, str]] = None) -> List[str]:
+	"""criu.pp and the test's crcap_criu_user.pp, built with Debian's devel
+	Makefile; optionally with capability2 checkpoint_restore taken out of
+	the criu module's interfaces (wherever they grant it)."""
+	shutil.rmtree(d, ignore_errors=True)
+	os.makedirs(d)
+	for f in ('criu.te', 'criu.if', 'criu.fc', 'test/crcap_criu_user.te'):
+		shutil.copy2(os.path.join(project_top, 'policy/refpolicy', f), d)
+	if drop:
+		path = os.path.join(d, drop[0])
+		text = drop_block(util.read_text(path), drop[1])
+		with open(path, 'w') as f:
+			f.write(text)
+	if without_capability2:
+		path = os.path.join(d, 'criu.if')
+		text = util.read_text(path)
+		line = '\tallow $1 self:capability2 checkpoint_restore;\n'
+		if not text.count(line):
+			raise Error('policy/refpolicy/criu.if: no capability2 '
+				    'checkpoint_restore rule to take out')
+		with open(path, 'w') as f:
+			f.write(text.replace(line, ''))
+	log = os.path.join(d, 'build.log')
+	p = util.run(['make', '-f', '/usr/share/selinux/devel/Makefile',
+		      'criu.pp', 'crcap_criu_user.pp'], cwd=d, log=log, check=False)
+	if p.returncode:
+		raise Error(f'the criu policy modules do not build (log: {log})')
+	return [os.path.join(d, 'criu.pp'), os.path.join(d, 'crcap_criu_user.pp')]
+
+
+def build_policy(project_top: str, build: str, name: str,
+		 without_capability2: bool = False,
+		 drop: Optional[Tuple[str, str]] = None) -> str:
+	"""Debian's selinux-policy-default with the modules, in a private copy of
+	its store (the system's is never written).  Returns a directory with
+	policy.33 and file_contexts."""
+	if not os.path.isdir(STORE):
+		raise Error(f'no {STORE}: selinux-policy-default is not installed '
+			    '(scripts/crcap deps)')
+	top = os.path.join(build, 'debian-policy', name)
+	mods = _build_modules(project_top, os.path.join(top, 'modules'),
+			      without_capability2, drop)
+	root = os.path.join(top, 'root')
+	shutil.rmtree(root, ignore_errors=True)
+	os.makedirs(os.path.join(root, 'var/lib/selinux'))
+	os.makedirs(os.path.join(root, 'etc/selinux'))
+	util.run(['cp', '-a', STORE, os.path.join(root, 'var/lib/selinux/')])
+	util.run(['cp', '-a', POLICY_ETC, os.path.join(root, 'etc/selinux/')])
+	log = os.path.join(top, 'semodule.log')
+	# CRCAP_POLICY_AUDIT_ALL=1: dontaudit rules off, every denial logged
+	# (for policy work: a dontaudit'd denial is what permissive hides).
+	quiet = [] if os.environ.get('CRCAP_POLICY_AUDIT_ALL') else ['-X', '400']
+	p = util.run(['semodule', '-p', root, '-s', 'default', *quiet,
+		      *sum((['-i', m] for m in mods), []),
+		      *(['-D'] if not quiet else [])], log=log, check=False)
+	pol = os.path.join(root, 'etc/selinux/default/policy/policy.33')
+	if p.returncode or not os.path.exists(pol):
+		raise Error(f'semodule could not link the criu module into Debian\'s policy (log: {log})')
+	out = os.path.join(top, 'out')
+	os.makedirs(out, exist_ok=True)
+	shutil.copy2(pol, os.path.join(out, 'policy.33'))
+	fc = os.path.join(root, 'etc/selinux/default/contexts/files')
+	for f in ('file_contexts', 'file_contexts.subs_dist', 'file_contexts.subs'):
+		if os.path.exists(os.path.join(fc, f)):	# the .subs: /lib is /usr/lib
+			shutil.copy2(os.path.join(fc, f), os.path.join(out, f))
+	shutil.rmtree(root)
+	return out
+
+
+# ---- the root --------------------------------------------------------------
+
+def _is_elf(path: str) -> bool:
+	with open(path, 'rb') as f:
+		return f.read(4) == b'\x7fELF'
+
+
+def _libs(paths: List[str]) -> List[str]:
+	"""Every shared library PATHS load, through the host's ld.so."""
+	out = set()
+	for p in paths:
+		if not _is_elf(p):
+			continue
+		r = util.run(['ldd', p], check=False, capture=True)
+		for m in re.finditer(r'(/\S+\.so[^\s]*) \(0x', r.stdout):
+			out.add(m.group(1))
+	return sorted(out)
+
+
+class Root:
+	"""A directory tree that becomes the guest's initramfs."""
+
+	def __init__(self, d: str):
+		shutil.rmtree(d, ignore_errors=True)
+		self.d = d
+		for sub in ('usr/bin', 'usr/sbin', 'usr/lib', 'usr/lib64', 'etc', 'proc',
+			    'sys', 'dev', 'tmp', 'run', 'home', 'root', 'var/tmp'):
+			os.makedirs(os.path.join(d, sub), exist_ok=True)
+		for link, to in (('bin', 'usr/bin'), ('sbin', 'usr/sbin'),
+				 ('lib', 'usr/lib'), ('lib64', 'usr/lib64')):
+			os.symlink(to, os.path.join(d, link))
+		self.elves: List[str] = []
+
+	def path(self, guest: str) -> str:
+		return os.path.join(self.d, guest.lstrip('/'))
+
+	def add(self, host: str, guest: Optional[str] = None, mode: Optional[int] = None) -> None:
+		"""HOST at GUEST (default: the same path, resolved like Debian's
+		merged /usr)."""
+		guest = guest or _merged(host)
+		dst = self.path(guest)
+		os.makedirs(os.path.dirname(dst), exist_ok=True)
+		if os.path.isdir(host):
+			shutil.copytree(host, dst, symlinks=True, dirs_exist_ok=True)
+			for dp, _, fs in os.walk(host):
+				self.elves += [os.path.join(dp, f) for f in fs
+					       if os.path.isfile(os.path.join(dp, f))]
+			return
+		shutil.copy2(os.path.realpath(host), dst)
+		if mode is not None:
+			os.chmod(dst, mode)
+		self.elves.append(os.path.realpath(host))
+
+	def write(self, guest: str, text: str, mode: int = 0o644) -> None:
+		dst = self.path(guest)
+		os.makedirs(os.path.dirname(dst), exist_ok=True)
+		with open(dst, 'w') as f:
+			f.write(text)
+		os.chmod(dst, mode)
+
+	def add_libs(self) -> None:
+		for lib in _libs(self.elves):
+			dst = self.path(_merged(lib))
+			if not os.path.exists(dst):
+				os.makedirs(os.path.dirname(dst), exist_ok=True)
+				shutil.copy2(os.path.realpath(lib), dst)
+
+	def cpio(self, out: str) -> None:
+		names = subprocess.run(['find', '.'], cwd=self.d, capture_output=True,
+				       check=True).stdout
+		data = subprocess.run(['cpio', '-o', '-H', 'newc', '--quiet'], cwd=self.d,
+				      input=names, capture_output=True, check=True).stdout
+		with gzip.open(out + '.tmp', 'wb', compresslevel=1) as f:
+			f.write(data)
+		os.replace(out + '.tmp', out)
+
+
+def _merged(path: str) -> str:
+	for old in ('/bin/', '/sbin/', '/lib/', '/lib64/'):
+		if path.startswith(old):
+			return '/usr' + path
+	return path
+
+
+PYTHON_SKIP = ('test', 'idlelib', 'tkinter', 'ensurepip', 'lib2to3', 'pydoc_data',
+	       'turtledemo', 'unittest', 'distutils', 'asyncio', 'email', 'xml',
+	       'multiprocessing', 'sqlite3', 'venv', 'config-3.11-x86_64-linux-gnu')
+
+
+def make_root(project_top: str, d: str, kselftest: Optional[str], tools: str, criu: str,
+	      policies: Dict[str, str]) -> Root:
+	"""The guest's root; without KSELFTEST, only what the SELinux cases
+	need (the policy ablation's guest)."""
+	r = Root(d)
+	bb = shutil.which('busybox', path='/usr/bin:/bin') or '/bin/busybox'
+	r.add(bb, '/usr/bin/busybox')
+	applets = util.run([bb, '--list'], capture=True).stdout.split()
+	for a in applets:
+		if not os.path.lexists(r.path(f'/usr/bin/{a}')):
+			os.symlink('busybox', r.path(f'/usr/bin/{a}'))
+	# What crcheck_test.sh runs, as Debian has them.
+	tools_needed = ('setcap', 'setfiles') if not kselftest else \
+		('bash', 'setpriv', 'unshare', 'mount', 'umount', 'setcap', 'getcap',
+		 'setfiles', 'python3')
+	for tool in tools_needed:
+		host = shutil.which(tool, path='/usr/sbin:/usr/bin:/sbin:/bin')
+		if not host:
+			raise Error(f'no {tool} on the host to put in the guest')
+		dst = r.path(_merged(host))
+		if os.path.lexists(dst):
+			os.unlink(dst)
+		r.add(host, _merged(host))
+	py = glob.glob('/usr/lib/python3.[0-9]*') if kselftest else []
+	for pydir in py:
+		shutil.copytree(pydir, r.path(pydir), symlinks=True,
+				ignore=lambda dp, names: [n for n in names if n in PYTHON_SKIP
+							  or n == '__pycache__'])
+	if kselftest:
+		r.add(kselftest, f'{GUEST_DIR}/bin/kselftest')
+	for t in ('crcheck', 'criu_target'):
+		r.add(os.path.join(tools, t), f'{GUEST_DIR}/bin/{t}')
+	r.add(os.path.join(project_top, 'tools/checkpoint_restore/crcheck_test.sh'),
+	      f'{GUEST_DIR}/bin/crcheck_test.sh', 0o755)
+	r.add(os.path.join(project_top, CRIU_SELINUX_TEST),
+	      f'{GUEST_DIR}/bin/criu_selinux_test.sh', 0o755)
+	r.add(criu, '/usr/sbin/criu', 0o755)
+	for name, pdir in policies.items():
+		r.add(os.path.join(pdir, 'policy.33'), f'{GUEST_DIR}/policy/{name}/policy.33')
+		for f in os.listdir(pdir):
+			if f.startswith('file_contexts') and name == 'criu':
+				r.add(os.path.join(pdir, f), f'{GUEST_DIR}/policy/{name}/{f}')
+	r.add_libs()
+	r.write('/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n'
+		'crcap:x:1000:1000:crcap test user:/home/crcap:/bin/sh\n'
+		'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
+	r.write('/etc/group', 'root:x:0:\ncrcap:x:1000:\nnogroup:x:65534:\n')
+	r.write('/etc/shadow', 'root:*:1::::::\ncrcap:*:1::::::\nnobody:*:1::::::\n', 0o640)
+	r.write('/etc/selinux/config', 'SELINUX=permissive\nSELINUXTYPE=default\n')
+	r.add(os.path.join(project_top, INIT), '/init', 0o755)
+	return r
+
+
+# ---- booting and results ---------------------------------------------------
+
+_BLOCK = re.compile(r'^=== crcap begin (\S+)$')
+_END = re.compile(r'^=== crcap end (\S+) exit (-?\d+)$')
+
+
+def split_results(text: str) -> Tuple[Dict[str, Tuple[List[str], Optional[int]]], List[str]]:
+	"""The guest's blocks: {name: (lines, exit status or None if cut off)},
+	and the lines outside any block."""
+	blocks: Dict[str, Tuple[List[str], Optional[int]]] = {}
+	outside: List[str] = []
+	cur: Optional[str] = None
+	for line in text.splitlines():
+		line = line.rstrip('\r')
+		m = _BLOCK.match(line)
+		if m:
+			cur = m.group(1)
+			blocks[cur] = ([], None)
+			continue
+		m = _END.match(line)
+		if m and cur == m.group(1):
+			blocks[cur] = (blocks[cur][0], int(m.group(2)))
+			cur = None
+			continue
+		if cur:
+			blocks[cur][0].append(line)
+		else:
+			outside.append(line)
+	return blocks, outside
+
+
+def boot(kernel: DebianKernel, initrd: str, results: str,
+	 extra: str = '', limit: int = GUEST_TIMEOUT) -> Tuple[str, str, float, int]:
+	"""Boots KERNEL on INITRD; blocks.  (console, results, seconds, exit)."""
+	os.makedirs(results, exist_ok=True)
+	console = os.path.join(results, 'console.log')
+	out = os.path.join(results, 'results.log')
+	for f in (console, out):
+		with open(f, 'w'):
+			pass
+	cmd = ['timeout', '--signal', 'KILL', str(limit), QEMU,
+	       '-accel', 'tcg', '-m', '1536', '-smp', '2', '-nographic', '-no-reboot',
+	       '-nodefaults', '-monitor', 'none',
+	       '-kernel', kernel.vmlinuz, '-initrd', initrd,
+	       '-serial', f'file:{console}', '-serial', f'file:{out}',
+	       '-append', 'console=ttyS0 panic=-1 quiet loglevel=4 '
+	       'lsm=lockdown,capability,yama,selinux audit=1 audit_backlog_limit=8192' + extra]
+	t = time.monotonic()
+	p = util.run(cmd, check=False, log=os.path.join(results, 'qemu.log'))
+	return console, out, time.monotonic() - t, p.returncode
+
+
+# ---- verdicts --------------------------------------------------------------
+
+USER_CONTEXT = 'user_u:user_r:user_t:s0'
+_AVC = re.compile(r'avc:\s+denied\s+\{ ([^}]*)\} for .*scontext=(\S+) tcontext=(\S+) tclass=(\S+)')
+
+
+def denials(lines: List[str]) -> List[Tuple[str, str, str, str]]:
+	"""(source type, target type, class, permissions) of each AVC denial."""
+	out = []
+	for line in lines:
+		m = _AVC.search(line)
+		if m:
+			out.append((m.group(2).split(':')[2], m.group(3).split(':')[2],
+				    m.group(4), m.group(1).strip()))
+	return out
+
+
+def _program(name: str, block: Optional[Tuple[List[str], Optional[int]]]) -> Test:
+	if block is None:
+		return Test(name, Status.FAIL, 'the guest never ran it')
+	return P.parse_program(name, block[0], block[1])
+
+
+def verdicts(k: DebianKernel, console: str, results: str, seconds: float,
+	     exit_status: int) -> List[Test]:
+	"""The guest's blocks as suites: <kernel>.kselftest, .clone3, .crcheck,
+	.selinux and .guest."""
+	blocks, _ = split_results(util.read_text(results))
+	ks = Test(f'{k.name}.kselftest')
+	c3 = Test(f'{k.name}.clone3')
+	for name, block in blocks.items():
+		if name.startswith('kselftest.checkpoint_restore.'):
+			ks.add(_program(name.split('.', 2)[2], block))
+		elif name.startswith('kselftest.clone3.'):
+			c3.add(_program(name.split('.', 2)[2], block))
+	if not ks.subtests:
+		ks.add(Test('programs', Status.FAIL, 'no selftest reported'))
+	cr = Test(f'{k.name}.crcheck', subtests=[_program('crcheck_test', blocks.get('crcheck'))])
+
+	se = Test(f'{k.name}.selinux')
+
+	def step(name: str, key: str) -> None:
+		b = blocks.get(key)
+		ok = b is not None and b[1] == 0
+		se.add(Test(name, Status.PASS if ok else Status.FAIL,
+			    '' if ok else (f'exit {b[1]}: {" ".join(b[0])[:200]}' if b else
+					   'the guest never ran it')))
+
+	step('loads_debian_policy_with_criu_module', 'selinux.load_policy')
+	step('labels_the_root_with_its_file_contexts', 'selinux.label')
+	ctx = blocks.get('selinux.context')
+	got = ' '.join(ctx[0]).replace('\0', '').strip() if ctx else ''
+	se.add(Test('user_runs_in_user_t', Status.PASS if got == USER_CONTEXT else Status.FAIL,
+		    '' if got == USER_CONTEXT else f'the user runs in "{got}"'))
+	se.add(_program('criu_enforcing', blocks.get('selinux.criu_enforcing')))
+	avc = denials(blocks.get('selinux.criu_enforcing.avc', ([], None))[0])
+	t = Test('criu_enforcing_logs_no_denial', Status.PASS if not avc else Status.FAIL,
+		 '' if not avc else f'{len(avc)} denials: {avc[:3]}')
+	se.add(t)
+	se.add(_program('criu_without_capability2',
+			blocks.get('selinux.criu_without_capability2')))
+	want = ('criu_t', 'criu_t', 'capability2', 'checkpoint_restore')
+	avc = denials(blocks.get('selinux.criu_without_capability2.avc', ([], None))[0])
+	ok = bool(avc) and all(a == want for a in avc)
+	se.add(Test('criu_without_capability2_logs_exactly_that_denial',
+		    Status.PASS if ok else Status.FAIL,
+		    '' if ok else f'denials: {sorted(set(avc))[:4] or "none"}'))
+
+	g = Test(f'{k.name}.guest')
+	kern = blocks.get('info.kernel')
+	release = k.package[len('linux-image-'):]
+	ok = bool(kern) and kern[0] and kern[0][0].startswith(release + ' ')
+	t = g.add(Test('boots_debian_kernel', Status.PASS if ok else Status.FAIL,
+		       '' if ok else 'the guest did not report the kernel it runs'))
+	t.log.append(f'{k.package} {k.version}: {kern[0][0][:160] if kern and kern[0] else "?"}')
+	done = blocks.get('info.done')
+	boot = blocks.get('info.boot_seconds')
+	t = g.add(Test('finishes', Status.PASS if done and exit_status == 0 else Status.FAIL,
+		       '' if done and exit_status == 0 else
+		       f'qemu exit {exit_status}; last console lines: '
+		       f'{" | ".join(util.read_text(console).splitlines()[-3:])[:300]}'))
+	if done and boot:
+		t.log.append(f'boot {boot[0][0]} s, all results at {done[0][0]} s '
+			     f'(guest clock); qemu ran {seconds:.1f} s')
+	return [x.finish() for x in (ks, c3, cr, se, g)]
+
+
+def ablation_verdicts(k: DebianKernel, results: str, blocks: List[Tuple[str, str]],
+		      exit_status: int) -> Test:
+	"""debian.policy_ablation: for each rule block of the criu module, the
+	enforcing case without it must fail, or log a denial."""
+	got, _ = split_results(util.read_text(results))
+	s = Test('debian.policy_ablation')
+	base = got.get('ablation_base')
+	base_avc = denials(got.get('ablation_base.avc', ([], None))[0])
+	if base is None or base[1] != 0 or base_avc:
+		why = ('the guest never ran it' if base is None else
+		       f'exit {base[1]}' if base[1] else f'denials {sorted(set(base_avc))[:2]}')
+		s.add(Test('module_passes_unablated', Status.FAIL,
+			   f'the module as it is fails here ({why}): the ablation proves nothing'))
+		return s.finish()
+	s.add(Test('module_passes_unablated', Status.PASS))
+	for f, name in blocks:
+		b = got.get(f'ablation.{name}')
+		if b is None:
+			s.add(Test(name, Status.FAIL, f'the guest never ran it (qemu exit {exit_status})'))
+			continue
+		avc = sorted(set(denials(got.get(f'ablation.{name}.avc', ([], None))[0])))
+		outcome = next((l[len('# outcome: '):].strip() for l in b[0]
+				if l.startswith('# outcome: ')), f'exit {b[1]}')
+		needed = b[1] != 0 or bool(avc)
+		t = s.add(Test(name, Status.PASS if needed else Status.FAIL,
+			       '' if needed else f'{f}: criu works without it and logs no denial: '
+			       'the rule has no case'))
+		t.log.append(f'{f}: without it, {"criu " + outcome[:160] if b[1] else "denied " + str(avc[:2])}')
+	return s.finish()
