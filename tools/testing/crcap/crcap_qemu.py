@@ -426,8 +426,9 @@ def verdicts(k: DebianKernel, console: str, results: str, seconds: float,
 			ks.add(_program(name.split('.', 2)[2], block))
 		elif name.startswith('kselftest.clone3.'):
 			c3.add(_program(name.split('.', 2)[2], block))
-	if not ks.subtests:
-		ks.add(Test('programs', Status.FAIL, 'no selftest reported'))
+	for suite, what in ((ks, 'checkpoint_restore'), (c3, 'clone3')):
+		if not suite.subtests:	# an empty suite must not pass
+			suite.add(Test('programs', Status.FAIL, f'no {what} program reported'))
 	cr = Test(f'{k.name}.crcheck', subtests=[_program('crcheck_test', blocks.get('crcheck'))])
 
 	se = Test(f'{k.name}.selinux')
