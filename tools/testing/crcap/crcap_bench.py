@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import time
 
 import crcap_criu
@@ -25,6 +24,7 @@ import crcap_criu
 import crcap_kernel as K
 import crcap_mutants as M
 import crcap_suites as S
+import crcap_util as util
 
 TARGET_GUEST = 10.0	# seconds, boot to all results, UML 6.12
 TARGET_RUN_UNCHANGED = 120.0
@@ -51,25 +51,24 @@ def _old_job(c, k) -> str:
 
 def bench(c) -> int:
 	k = c.kernel()
-	c.timings = {}
 	rows = []
 	t = time.monotonic()
 	c.build_all(k)
 	rows.append(('build with nothing changed', time.monotonic() - t, None, None))
 
 	t = time.monotonic()
-	c.guest_tests(k, f'uml-{k.name}')
+	c.guests(k, f'uml-{k.name}')
 	new = time.monotonic() - t
 	t = time.monotonic()
-	run = c.guests.boot(k.linux, os.path.join(c.results, f'bench-old-{k.name}'),
-			    _old_job(c, k), name='old')
+	run = c.uml(k.linux).boot(os.path.join(c.results, f'bench-old-{k.name}'),
+				  _old_job(c, k), name='old')
 	old = time.monotonic() - t
 	rows.append((f'guest boot to all results, UML {k.name}', new, old, TARGET_GUEST))
 	if run.failure:
 		rows.append((f'  (previous design\'s guest: {run.failure})', 0, None, None))
 
 	t = time.monotonic()
-	c.host_tests(k)
+	c.host(k)
 	rows.append((f'host suites ({len(S.programs(k))} programs + crcheck)',
 		     time.monotonic() - t, None, None))
 
@@ -82,9 +81,9 @@ def bench(c) -> int:
 	criu, where = crcap_criu.find(c.project.top, c.build, c.jobs)
 	criu_lines = [f'criu: none ({where})']
 	if criu:
-		p = subprocess.run([os.path.join(c.project.top, 'tools/checkpoint_restore/criu_test.py'),
-				    criu, os.path.join(c.build, 'tools'), '--bench'],
-				   capture_output=True, text=True, timeout=900)
+		p = util.run([os.path.join(c.project.top, 'tools/checkpoint_restore/criu_test.py'),
+			      criu, os.path.join(c.build, 'tools'), '--bench'],
+			     capture=True, check=False, timeout=900)
 		criu_lines = [l[len('# bench: '):] for l in p.stdout.splitlines()
 			      if l.startswith('# bench: ')] or [f'criu bench: no figures (exit {p.returncode})']
 

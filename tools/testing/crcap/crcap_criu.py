@@ -34,8 +34,7 @@ HOW = ('set CRCAP_CRIU to a criu 3.18+ binary or its source (tree or .tar.xz), '
 
 def version(binary: str) -> Optional[Tuple[int, int]]:
 	try:
-		out = subprocess.run([binary, '--version'], capture_output=True, text=True,
-				     timeout=20).stdout
+		out = util.run([binary, '--version'], capture=True, check=False, timeout=20).stdout
 	except (OSError, subprocess.TimeoutExpired):
 		return None
 	m = re.search(r'Version:\s*(\d+)\.(\d+)', out)

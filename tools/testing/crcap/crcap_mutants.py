@@ -67,7 +67,8 @@ class Mutant:
 
 def parse_edits(text: str, where: str = MUTANTS) -> List[Mutant]:
 	"""The stanzas of the mutants file: NAME PATH, a description, then a
-	block of ' ' / '-' / '+' lines.  A malformed stanza is an error."""
+	block of ' ' / '-' / '+' lines that changes something and has lines
+	to find (context or lines taken out).  A malformed stanza is an error."""
 	out: List[Mutant] = []
 	for n, stanza in enumerate(re.split(r'\n\n+', text)):
 		lines = [l for l in stanza.split('\n') if l and not l.startswith('#')]
@@ -76,7 +77,7 @@ def parse_edits(text: str, where: str = MUTANTS) -> List[Mutant]:
 		head = lines[0].split()
 		block = lines[2:]
 		if len(head) != 2 or len(lines) < 3 or any(l[0] not in ' -+' for l in block) \
-		   or not any(l[0] == '-' for l in block):
+		   or not any(l[0] in '-+' for l in block) or not any(l[0] in ' -' for l in block):
 			raise Error(f'{where}: stanza {n + 1} ("{lines[0][:40]}") is not '
 				    'NAME PATH / description / diff block')
 		old = ''.join(l[1:] + '\n' for l in block if l[0] in ' -')
@@ -145,13 +146,30 @@ def _key(project: Project, kernel: Kernel, m: Mutant) -> str:
 	return h.hexdigest()
 
 
-def _wrap(kernel: Kernel, m: Mutant) -> List[str]:
-	"""The mount namespace in which M's copies stand at the tree's paths."""
+def wrap(kernel: Kernel, src: str, obj: str) -> List[str]:
+	"""The mount namespace in which SRC and OBJ stand at KERNEL's paths."""
 	userns = [] if os.geteuid() == 0 else ['--map-root-user']
 	return ['unshare', '--mount', '--propagation', 'private', *userns, '--',
 		'sh', '-c', 'mount --bind "$1" "$3" && mount --bind "$2" "$4" && '
 		'shift 4 && exec "$@"', 'crcap-mutant',
-		m.src, m.obj, kernel.src, kernel.obj]
+		src, obj, kernel.src, kernel.obj]
+
+
+def build_at_kernel_paths(project: Project, kernel: Kernel, src: str, obj: str,
+			  jobs: int, what: str) -> None:
+	"""Builds the tree SRC into OBJ where KERNEL's tree and objects stand
+	(a private mount namespace), starting from a copy of KERNEL's objects
+	the first time: make rebuilds what differs, by its own rules (files
+	whose mtime is newer, and all that depends on them), nothing else."""
+	stamp = os.path.join(obj, '.crcap-built-at-kernel-paths')
+	if not os.path.exists(stamp):
+		shutil.rmtree(obj, ignore_errors=True)
+		util.run(['cp', '-a', kernel.obj, obj])
+		for f in ('linux', 'vmlinux'):	# never boot a stale copy
+			if os.path.exists(os.path.join(obj, f)):
+				os.unlink(os.path.join(obj, f))
+		open(stamp, 'w').close()
+	K.build_linux(project, kernel, jobs, what=what, obj=obj, wrap=wrap(kernel, src, obj))
 
 
 def build(project: Project, kernel: Kernel, m: Mutant, jobs: int) -> bool:
@@ -175,18 +193,31 @@ def build(project: Project, kernel: Kernel, m: Mutant, jobs: int) -> bool:
 			raise Error(f'mutant {m.name}: {p} does not reverse: {out.strip()[:300]}')
 	apply_edits(m.src, m)
 	K.build_linux(project, kernel, jobs, what=f'mutant {m.name}',
-		      obj=m.obj, wrap=_wrap(kernel, m))
+		      obj=m.obj, wrap=wrap(kernel, m.src, m.obj))
 	with open(stamp, 'w') as f:
 		f.write(key)
 	return True
 
 
-def verdict(m: Mutant, base: Test, got: Test, health: Test) -> Test:
+# Without the series there is no capability 40: these suites must degrade
+# (their capability cases skip); the others test what the series adds
+# (the KUnit suite, the class map's permission) and are only reported.
+DEGRADING = ('kselftest', 'clone3')
+
+
+def _leaves(suites: Dict[str, Test], only=None) -> Dict[str, Test]:
+	return {tid: t for name, s in suites.items() if name != 'guest'
+		and (only is None or name in only) for tid, t in s.leaves()}
+
+
+def verdict(m: Mutant, base: Dict[str, Test], got: Dict[str, Test]) -> Test:
 	"""M's leaf: killed when a case that passes on the real kernel fails on
-	it; the kernel without the series must fail nothing and skip more."""
-	# Ids relative to the suite: the mutant's suite has the same name.
-	before = {tid[len(base.name) + 1:]: t.status for tid, t in base.leaves()}
-	after = {tid[len(got.name) + 1:]: t for tid, t in got.leaves()}
+	it, in any suite the guest runs; the kernel without the series must
+	fail nothing of DEGRADING and skip more."""
+	only = DEGRADING if m.no_capability else None
+	before = {tid: t.status for tid, t in _leaves(base, only).items()}
+	after = _leaves(got, only)
+	health = got['guest']
 	if health.status.failed:
 		bad = [f'{tid}: {t.reason}' for tid, t in health.leaves() if t.status.failed]
 		return Test(m.name, Status.FAIL, f'the guest failed: {"; ".join(bad)[:300]}')

@@ -61,10 +61,11 @@ class Test:
 
 	The status of a group is derived from its leaves by finish(): the
 	status a stream claimed for a group is kept in `claimed` for the
-	record only.
+	record only.  A test given no status and no subtests is a group in
+	which nothing ran: finish() fails it (an empty group is no pass).
 	"""
 	name: str
-	status: Status = Status.PASS
+	status: Optional[Status] = None
 	reason: str = ''
 	subtests: List['Test'] = field(default_factory=list)
 	log: List[str] = field(default_factory=list)
@@ -90,13 +91,16 @@ class Test:
 				c.passed += 1
 			elif leaf.status == Status.SKIP:
 				c.skipped += 1
-			else:
+			else:	# failed, crashed, or an empty group never finished
 				c.failed += 1
 		return c
 
 	def finish(self) -> 'Test':
 		"""Derives the status of every group from its leaves."""
 		if not self.subtests:
+			if self.status is None:
+				self.status = Status.FAIL
+				self.reason = self.reason or 'an empty group: none of its tests ran'
 			return self
 		for t in self.subtests:
 			t.finish()

@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 """Guests that boot Debian's own kernels, as Debian ships them.
 
-The newest bookworm linux-image-6.1.0-NN-amd64 and -cloud-amd64 are
-fetched with "apt-get download" (signed images, never rebuilt) and booted
-under QEMU (TCG: KVM does not work on these machines).  The root is an
-initramfs made from the host's files: busybox, the selftests built from
-Debian's 6.1 tree, crcheck and its test, a criu, and what they link
-against, at the paths Debian puts them, so that in the guest setfiles can
-label them from the file_contexts of Debian's own reference policy.
-Results come back on a second serial port, one block per program.
+The newest bookworm kernels of both series Debian ships, 6.1
+(linux-image-6.1.0-NN-amd64 and -cloud-amd64) and 6.12
+(linux-image-6.12.NN+deb12-amd64 and -cloud-amd64), are fetched with
+"apt-get download" (signed images, never rebuilt) and booted under QEMU
+(TCG: KVM does not work on these machines) through crcap_guest.Qemu, the
+same interface and judge as the UML guests.  The root is an initramfs
+made from the host's files: busybox, crcheck and its test, a criu, and
+what they link against, at the paths Debian puts them, so that in the
+guest setfiles can label them from the file_contexts of Debian's own
+reference policy; the selftests built from the Debian tree of the
+kernel's series are a second archive appended to it.
 
-The guest (crcap-qemu-init) runs the selftests and crcheck first, with
+The guest's job (crcap-debian-job.sh) runs the selftests and crcheck first, with
 SELinux on but no policy, then loads Debian's full selinux-policy-default
 with policy/refpolicy's criu module, enforcing, and has an ordinary user
 in user_t checkpoint and restore its own process tree with criu (criu_t);
@@ -22,17 +25,13 @@ host with semodule in a private copy of Debian's policy store.
 from __future__ import annotations
 
 import glob
-import gzip
 import os
 import re
-import shlex
 import shutil
-import subprocess
-import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-import crcap_parser as P
+import crcap_guest as G
 import crcap_util as util
 from crcap_parser import Status, Test
 from crcap_util import Error
@@ -40,12 +39,16 @@ from crcap_util import Error
 INIT = 'tools/testing/crcap/crcap-qemu-init'
 CRIU_SELINUX_TEST = 'tools/checkpoint_restore/criu_selinux_test.sh'
 FLAVOURS = ('amd64', 'cloud-amd64')
+# Debian's kernel series, and the package name of one ABI: a regular
+# expression with the ABI as its group.
+SERIES = {'6.1': r'linux-image-6\.1\.0-(\d+)-{flavour}',
+	  '6.12': r'linux-image-6\.12\.(\d+)\+deb12-{flavour}'}
 STORE = '/var/lib/selinux/default'
 POLICY_ETC = '/etc/selinux/default'
 # Where the guest finds what the host gives it (bin: labelled bin_t).
 GUEST_DIR = '/usr/lib/crcap'
-GUEST_TIMEOUT = 240
-QEMU = 'qemu-system-x86_64'
+GUEST_TIMEOUT = 240	# seconds, unless --timeout says otherwise
+DEBIAN_JOB = 'tools/testing/crcap/crcap-debian-job.sh'
 
 
 @dataclass
@@ -54,26 +57,30 @@ class DebianKernel:
 	package: str		# linux-image-6.1.0-56-amd64
 	version: str		# the package's: 6.1.192-2
 	vmlinuz: str
+	series: str = '6.1'	# the Debian source tree its selftests come from
 
 
-def _newest_abi(flavour: str) -> str:
-	p = util.run(['apt-cache', 'search', '--names-only',
-		      rf'^linux-image-6\.1\.0-[0-9]+-{flavour}$'], check=False, capture=True)
-	abis = sorted({int(m.group(1)) for m in
-		       re.finditer(rf'^linux-image-6\.1\.0-(\d+)-{flavour} ', p.stdout, re.M)})
+def newest_package(series: str, flavour: str, listing: str) -> str:
+	"""The newest package of SERIES and FLAVOUR in LISTING (apt-cache
+	search output), by ABI number."""
+	pat = SERIES[series].format(flavour=flavour)
+	abis = {int(m.group(1)): m.group(0) for m in
+		re.finditer(rf'^{pat}(?= )', listing, re.M)}
 	if not abis:
-		raise Error(f'no linux-image-6.1.0-*-{flavour} in the package lists '
+		raise Error(f'no {pat} in the package lists '
 			    '("apt-get update" first: scripts/crcap deps)')
-	return f'linux-image-6.1.0-{abis[-1]}-{flavour}'
+	return abis[max(abis)]
 
 
-def debian_kernels(build: str) -> List[DebianKernel]:
-	"""The newest bookworm kernel of each flavour, downloaded once."""
+def debian_kernels(build: str, series: Tuple[str, ...] = ('6.1', '6.12')) -> List[DebianKernel]:
+	"""The newest bookworm kernel of each series and flavour, downloaded once."""
 	d = os.path.join(build, 'debian-kernels')
 	os.makedirs(d, exist_ok=True)
+	listing = util.run(['apt-cache', 'search', '--names-only', r'^linux-image-6\.1'],
+			   check=False, capture=True).stdout
 	out = []
-	for flavour in FLAVOURS:
-		pkg = _newest_abi(flavour)
+	for ser, flavour in ((s, f) for s in series for f in FLAVOURS):
+		pkg = newest_package(ser, flavour, listing)
 		debs = glob.glob(os.path.join(d, f'{pkg}_*.deb'))
 		if not debs:
 			util.run(['apt-get', 'download', pkg], cwd=d)
@@ -88,7 +95,7 @@ def debian_kernels(build: str) -> List[DebianKernel]:
 			util.run(['dpkg-deb', '-x', deb, tmp])
 			os.replace(os.path.join(tmp, 'boot', f'vmlinuz-{release}'), vmlinuz)
 			shutil.rmtree(tmp)
-		out.append(DebianKernel(f'debian-{release}', pkg, version, vmlinuz))
+		out.append(DebianKernel(f'debian-{release}', pkg, version, vmlinuz, ser))
 	return out
 
 
@@ -265,12 +272,8 @@ class Root:
 				shutil.copy2(os.path.realpath(lib), dst)
 
 	def cpio(self, out: str) -> None:
-		names = subprocess.run(['find', '.'], cwd=self.d, capture_output=True,
-				       check=True).stdout
-		data = subprocess.run(['cpio', '-o', '-H', 'newc', '--quiet'], cwd=self.d,
-				      input=names, capture_output=True, check=True).stdout
-		with gzip.open(out + '.tmp', 'wb', compresslevel=1) as f:
-			f.write(data)
+		with open(out + '.tmp', 'wb') as f:
+			f.write(G.cpio_gz(self.d))
 		os.replace(out + '.tmp', out)
 
 
@@ -286,10 +289,9 @@ PYTHON_SKIP = ('test', 'idlelib', 'tkinter', 'ensurepip', 'lib2to3', 'pydoc_data
 	       'multiprocessing', 'sqlite3', 'venv', 'config-3.11-x86_64-linux-gnu')
 
 
-def make_root(project_top: str, d: str, kselftest: Optional[str], tools: str, criu: str,
-	      policies: Dict[str, str]) -> Root:
-	"""The guest's root; without KSELFTEST, only what the SELinux cases
-	need (the policy ablation's guest)."""
+def busybox_root(project_top: str, d: str) -> Root:
+	"""The least a QEMU guest boots: busybox, the init and the protocol
+	(the self-check's root; every other root starts from it)."""
 	r = Root(d)
 	bb = shutil.which('busybox', path='/usr/bin:/bin') or '/bin/busybox'
 	r.add(bb, '/usr/bin/busybox')
@@ -297,8 +299,20 @@ def make_root(project_top: str, d: str, kselftest: Optional[str], tools: str, cr
 	for a in applets:
 		if not os.path.lexists(r.path(f'/usr/bin/{a}')):
 			os.symlink('busybox', r.path(f'/usr/bin/{a}'))
+	r.add(os.path.join(project_top, G.QEMU_INIT), '/init', 0o755)
+	r.add(os.path.join(project_top, G.JOB_LIB), G.QEMU_JOB_LIB, 0o644)
+	return r
+
+
+def make_root(project_top: str, d: str, kselftests: List[str], tools: str, criu: str,
+	      policies: Dict[str, str], full: bool = True) -> Root:
+	"""The guest's root.  KSELFTESTS: installs whose programs' libraries
+	it must carry (the programs come as an archive of their own, see
+	kselftest_archive()).  Without FULL, only what the SELinux cases need
+	(the policy ablation's guest)."""
+	r = busybox_root(project_top, d)
 	# What crcheck_test.sh runs, as Debian has them.
-	tools_needed = ('setcap', 'setfiles') if not kselftest else \
+	tools_needed = ('setcap', 'setfiles') if not full else \
 		('bash', 'setpriv', 'unshare', 'mount', 'umount', 'setcap', 'getcap',
 		 'setfiles', 'python3')
 	for tool in tools_needed:
@@ -309,19 +323,22 @@ def make_root(project_top: str, d: str, kselftest: Optional[str], tools: str, cr
 		if os.path.lexists(dst):
 			os.unlink(dst)
 		r.add(host, _merged(host))
-	py = glob.glob('/usr/lib/python3.[0-9]*') if kselftest else []
+	py = glob.glob('/usr/lib/python3.[0-9]*') if full else []
 	for pydir in py:
 		shutil.copytree(pydir, r.path(pydir), symlinks=True,
 				ignore=lambda dp, names: [n for n in names if n in PYTHON_SKIP
 							  or n == '__pycache__'])
-	if kselftest:
-		r.add(kselftest, f'{GUEST_DIR}/bin/kselftest')
+	for ks in kselftests:	# their libraries only
+		for dp, _, fs in os.walk(ks):
+			r.elves += [os.path.join(dp, f) for f in fs
+				    if os.path.isfile(os.path.join(dp, f))]
 	for t in ('crcheck', 'criu_target'):
 		r.add(os.path.join(tools, t), f'{GUEST_DIR}/bin/{t}')
 	r.add(os.path.join(project_top, 'tools/checkpoint_restore/crcheck_test.sh'),
 	      f'{GUEST_DIR}/bin/crcheck_test.sh', 0o755)
 	r.add(os.path.join(project_top, CRIU_SELINUX_TEST),
 	      f'{GUEST_DIR}/bin/criu_selinux_test.sh', 0o755)
+	r.add(os.path.join(project_top, DEBIAN_JOB), f'{GUEST_DIR}/bin/crcap-debian-job.sh', 0o644)
 	r.add(criu, '/usr/sbin/criu', 0o755)
 	for name, pdir in policies.items():
 		r.add(os.path.join(pdir, 'policy.33'), f'{GUEST_DIR}/policy/{name}/policy.33')
@@ -335,60 +352,42 @@ def make_root(project_top: str, d: str, kselftest: Optional[str], tools: str, cr
 	r.write('/etc/group', 'root:x:0:\ncrcap:x:1000:\nnogroup:x:65534:\n')
 	r.write('/etc/shadow', 'root:*:1::::::\ncrcap:*:1::::::\nnobody:*:1::::::\n', 0o640)
 	r.write('/etc/selinux/config', 'SELINUX=permissive\nSELINUXTYPE=default\n')
-	r.add(os.path.join(project_top, INIT), '/init', 0o755)
 	return r
 
 
-# ---- booting and results ---------------------------------------------------
-
-_BLOCK = re.compile(r'^=== crcap begin (\S+)$')
-_END = re.compile(r'^=== crcap end (\S+) exit (-?\d+)$')
-
-
-def split_results(text: str) -> Tuple[Dict[str, Tuple[List[str], Optional[int]]], List[str]]:
-	"""The guest's blocks: {name: (lines, exit status or None if cut off)},
-	and the lines outside any block."""
-	blocks: Dict[str, Tuple[List[str], Optional[int]]] = {}
-	outside: List[str] = []
-	cur: Optional[str] = None
-	for line in text.splitlines():
-		line = line.rstrip('\r')
-		m = _BLOCK.match(line)
-		if m:
-			cur = m.group(1)
-			blocks[cur] = ([], None)
-			continue
-		m = _END.match(line)
-		if m and cur == m.group(1):
-			blocks[cur] = (blocks[cur][0], int(m.group(2)))
-			cur = None
-			continue
-		if cur:
-			blocks[cur][0].append(line)
-		else:
-			outside.append(line)
-	return blocks, outside
+def kselftest_archive(kselftest: str, d: str, out: str) -> None:
+	"""The kselftest install as an archive of its own, at the guest's
+	path: appended to the root's, it completes the root for one kernel
+	series."""
+	shutil.rmtree(d, ignore_errors=True)
+	dst = os.path.join(d, GUEST_DIR.lstrip('/'), 'bin', 'kselftest')
+	os.makedirs(os.path.dirname(dst))
+	shutil.copytree(kselftest, dst, symlinks=True)
+	with open(out + '.tmp', 'wb') as f:
+		f.write(G.cpio_gz(d))
+	os.replace(out + '.tmp', out)
 
 
-def boot(kernel: DebianKernel, initrd: str, results: str,
-	 extra: str = '', limit: int = GUEST_TIMEOUT) -> Tuple[str, str, float, int]:
-	"""Boots KERNEL on INITRD; blocks.  (console, results, seconds, exit)."""
-	os.makedirs(results, exist_ok=True)
-	console = os.path.join(results, 'console.log')
-	out = os.path.join(results, 'results.log')
-	for f in (console, out):
-		with open(f, 'w'):
-			pass
-	cmd = ['timeout', '--signal', 'KILL', str(limit), QEMU,
-	       '-accel', 'tcg', '-m', '1536', '-smp', '2', '-nographic', '-no-reboot',
-	       '-nodefaults', '-monitor', 'none',
-	       '-kernel', kernel.vmlinuz, '-initrd', initrd,
-	       '-serial', f'file:{console}', '-serial', f'file:{out}',
-	       '-append', 'console=ttyS0 panic=-1 quiet loglevel=4 '
-	       'lsm=lockdown,capability,yama,selinux audit=1 audit_backlog_limit=8192' + extra]
-	t = time.monotonic()
-	p = util.run(cmd, check=False, log=os.path.join(results, 'qemu.log'))
-	return console, out, time.monotonic() - t, p.returncode
+def concat(parts: List[str], out: str) -> None:
+	"""Gzipped cpio archives in a row: one initramfs (the kernel unpacks
+	them in order)."""
+	with open(out + '.tmp', 'wb') as o:
+		for p in parts:
+			with open(p, 'rb') as f:
+				shutil.copyfileobj(f, o)
+	os.replace(out + '.tmp', out)
+
+
+def guest(k: DebianKernel, initrd: str, timeout: Optional[float], append: str = '') -> G.Qemu:
+	"""Debian's kernel K as a crcap guest, with the command line the
+	SELinux cases need."""
+	return G.Qemu(k.vmlinuz, initrd, timeout or GUEST_TIMEOUT,
+		      append='lsm=lockdown,capability,yama,selinux audit=1 '
+		      'audit_backlog_limit=8192' + append)
+
+
+JOB = f'. {GUEST_DIR}/bin/crcap-debian-job.sh\n'
+ABLATION_JOB = f'CRCAP_DEBIAN_MODE=ablation\n. {GUEST_DIR}/bin/crcap-debian-job.sh\n'
 
 
 # ---- verdicts --------------------------------------------------------------
@@ -408,88 +407,79 @@ def denials(lines: List[str]) -> List[Tuple[str, str, str, str]]:
 	return out
 
 
-def _program(name: str, block: Optional[Tuple[List[str], Optional[int]]]) -> Test:
-	if block is None:
-		return Test(name, Status.FAIL, 'the guest never ran it')
-	return P.parse_program(name, block[0], block[1])
-
-
-def verdicts(k: DebianKernel, console: str, results: str, seconds: float,
-	     exit_status: int) -> List[Test]:
+def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 	"""The guest's blocks as suites: <kernel>.kselftest, .clone3, .crcheck,
 	.selinux and .guest."""
-	blocks, _ = split_results(util.read_text(results))
+	blocks = run.blocks
 	ks = Test(f'{k.name}.kselftest')
 	c3 = Test(f'{k.name}.clone3')
-	for name, block in blocks.items():
+	for name in blocks:
 		if name.startswith('kselftest.checkpoint_restore.'):
-			ks.add(_program(name.split('.', 2)[2], block))
+			ks.add(run.program(name, name.split('.', 2)[2]))
 		elif name.startswith('kselftest.clone3.'):
-			c3.add(_program(name.split('.', 2)[2], block))
+			c3.add(run.program(name, name.split('.', 2)[2]))
 	for suite, what in ((ks, 'checkpoint_restore'), (c3, 'clone3')):
 		if not suite.subtests:	# an empty suite must not pass
-			suite.add(Test('programs', Status.FAIL, f'no {what} program reported'))
-	cr = Test(f'{k.name}.crcheck', subtests=[_program('crcheck_test', blocks.get('crcheck'))])
+			suite.add(Test('programs', Status.CRASHED if run.failure else Status.FAIL,
+				       f'no {what} program reported'
+				       + (f' ({run.failure})' if run.failure else '')))
+	cr = Test(f'{k.name}.crcheck', subtests=[run.program('crcheck', 'crcheck_test')])
 
 	se = Test(f'{k.name}.selinux')
 
 	def step(name: str, key: str) -> None:
 		b = blocks.get(key)
-		ok = b is not None and b[1] == 0
-		se.add(Test(name, Status.PASS if ok else Status.FAIL,
-			    '' if ok else (f'exit {b[1]}: {" ".join(b[0])[:200]}' if b else
-					   'the guest never ran it')))
+		if b is None:
+			se.add(Test(name, Status.CRASHED, 'the guest never ran it'))
+			return
+		se.add(Test(name, Status.PASS if b.exit == 0 else Status.FAIL,
+			    '' if b.exit == 0 else f'exit {b.exit}: {" ".join(b.lines)[:200]}'))
 
 	step('loads_debian_policy_with_criu_module', 'selinux.load_policy')
 	step('labels_the_root_with_its_file_contexts', 'selinux.label')
 	ctx = blocks.get('selinux.context')
-	got = ' '.join(ctx[0]).replace('\0', '').strip() if ctx else ''
+	got = ' '.join(ctx.lines).replace('\0', '').strip() if ctx else ''
 	se.add(Test('user_runs_in_user_t', Status.PASS if got == USER_CONTEXT else Status.FAIL,
 		    '' if got == USER_CONTEXT else f'the user runs in "{got}"'))
-	se.add(_program('criu_enforcing', blocks.get('selinux.criu_enforcing')))
-	avc = denials(blocks.get('selinux.criu_enforcing.avc', ([], None))[0])
-	t = Test('criu_enforcing_logs_no_denial', Status.PASS if not avc else Status.FAIL,
-		 '' if not avc else f'{len(avc)} denials: {avc[:3]}')
-	se.add(t)
-	se.add(_program('criu_without_capability2',
-			blocks.get('selinux.criu_without_capability2')))
+	se.add(run.program('selinux.criu_enforcing', 'criu_enforcing'))
+	avc = denials(blocks.get('selinux.criu_enforcing.avc', G.Block()).lines)
+	se.add(Test('criu_enforcing_logs_no_denial', Status.PASS if not avc else Status.FAIL,
+		    '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
+	se.add(run.program('selinux.criu_without_capability2', 'criu_without_capability2'))
 	want = ('criu_t', 'criu_t', 'capability2', 'checkpoint_restore')
-	avc = denials(blocks.get('selinux.criu_without_capability2.avc', ([], None))[0])
+	avc = denials(blocks.get('selinux.criu_without_capability2.avc', G.Block()).lines)
 	ok = bool(avc) and all(a == want for a in avc)
 	se.add(Test('criu_without_capability2_logs_exactly_that_denial',
 		    Status.PASS if ok else Status.FAIL,
 		    '' if ok else f'denials: {sorted(set(avc))[:4] or "none"}'))
 
-	g = Test(f'{k.name}.guest')
+	g = G.health([run], k.name)
 	kern = blocks.get('info.kernel')
 	release = k.package[len('linux-image-'):]
-	ok = bool(kern) and kern[0] and kern[0][0].startswith(release + ' ')
+	line = kern.lines[0] if kern and kern.lines else ''
+	ok = line.startswith(release + ' ')
 	t = g.add(Test('boots_debian_kernel', Status.PASS if ok else Status.FAIL,
 		       '' if ok else 'the guest did not report the kernel it runs'))
-	t.log.append(f'{k.package} {k.version}: {kern[0][0][:160] if kern and kern[0] else "?"}')
+	t.log.append(f'{k.package} {k.version}: {line[:160] or "?"}')
 	done = blocks.get('info.done')
 	boot = blocks.get('info.boot_seconds')
-	t = g.add(Test('finishes', Status.PASS if done and exit_status == 0 else Status.FAIL,
-		       '' if done and exit_status == 0 else
-		       f'qemu exit {exit_status}; last console lines: '
-		       f'{" | ".join(util.read_text(console).splitlines()[-3:])[:300]}'))
-	if done and boot:
-		t.log.append(f'boot {boot[0][0]} s, all results at {done[0][0]} s '
-			     f'(guest clock); qemu ran {seconds:.1f} s')
+	if done and boot and done.lines and boot.lines:
+		t.log.append(f'boot {boot.lines[0]} s, all results at {done.lines[0]} s '
+			     f'(guest clock); qemu ran {run.seconds:.1f} s')
 	return [x.finish() for x in (ks, c3, cr, se, g)]
 
 
-def ablation_verdicts(k: DebianKernel, results: str, blocks: List[Tuple[str, str]],
-		      exit_status: int) -> Test:
+def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]]) -> Test:
 	"""debian.policy_ablation: for each rule block of the criu module, the
 	enforcing case without it must fail, or log a denial."""
-	got, _ = split_results(util.read_text(results))
+	got = run.blocks
 	s = Test('debian.policy_ablation')
+	s.add(G.health([run], 'guest'))
 	base = got.get('ablation_base')
-	base_avc = denials(got.get('ablation_base.avc', ([], None))[0])
-	if base is None or base[1] != 0 or base_avc:
+	base_avc = denials(got.get('ablation_base.avc', G.Block()).lines)
+	if base is None or base.exit != 0 or base_avc:
 		why = ('the guest never ran it' if base is None else
-		       f'exit {base[1]}' if base[1] else f'denials {sorted(set(base_avc))[:2]}')
+		       f'exit {base.exit}' if base.exit else f'denials {sorted(set(base_avc))[:2]}')
 		s.add(Test('module_passes_unablated', Status.FAIL,
 			   f'the module as it is fails here ({why}): the ablation proves nothing'))
 		return s.finish()
@@ -497,14 +487,14 @@ def ablation_verdicts(k: DebianKernel, results: str, blocks: List[Tuple[str, str
 	for f, name in blocks:
 		b = got.get(f'ablation.{name}')
 		if b is None:
-			s.add(Test(name, Status.FAIL, f'the guest never ran it (qemu exit {exit_status})'))
+			s.add(Test(name, Status.CRASHED, f'the guest never ran it ({run.failure or "?"})'))
 			continue
-		avc = sorted(set(denials(got.get(f'ablation.{name}.avc', ([], None))[0])))
-		outcome = next((l[len('# outcome: '):].strip() for l in b[0]
-				if l.startswith('# outcome: ')), f'exit {b[1]}')
-		needed = b[1] != 0 or bool(avc)
+		avc = sorted(set(denials(got.get(f'ablation.{name}.avc', G.Block()).lines)))
+		outcome = next((l[len('# outcome: '):].strip() for l in b.lines
+				if l.startswith('# outcome: ')), f'exit {b.exit}')
+		needed = b.exit != 0 or bool(avc)
 		t = s.add(Test(name, Status.PASS if needed else Status.FAIL,
 			       '' if needed else f'{f}: criu works without it and logs no denial: '
 			       'the rule has no case'))
-		t.log.append(f'{f}: without it, {"criu " + outcome[:160] if b[1] else "denied " + str(avc[:2])}')
+		t.log.append(f'{f}: without it, {"criu " + outcome[:160] if b.exit else "denied " + str(avc[:2])}')
 	return s.finish()

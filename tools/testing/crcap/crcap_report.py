@@ -12,9 +12,12 @@ program that crashed, a plan not met) is already a leaf in the tree
 from __future__ import annotations
 
 import json
+import os
 import re
-from typing import IO, Iterable, List
+import sys
+from typing import IO, Dict, Iterable, List, Optional
 
+import crcap_util as util
 from crcap_parser import Counts, Status, Test
 
 # Lines of a case's log that are kept in the report: failures only.
@@ -139,3 +142,58 @@ def summary_lines(suites: List[Test]) -> List[str]:
 	out.append('')
 	out.append(str(total(suites)))
 	return out
+
+
+def kunit_parse_disagrees(kunit: Optional[str], ktap: str, counts: Counts) -> str:
+	"""'' when the kernel's own KTAP parser (KUNIT, tools/testing/kunit/
+	kunit.py of a tree) reads the report with no error and the same
+	counts; else what it says."""
+	if not kunit:
+		return 'no tools/testing/kunit/kunit.py in any tree to check the report with'
+	p = util.run(['python3', kunit, 'parse', ktap], capture=True, check=False)
+	out = re.sub(r'\x1b\[[0-9;]*m', '', p.stdout)
+	m = re.search(r'Testing complete\. Ran (\d+) tests: (.*)', out)
+	if not m:
+		return 'kunit.py parse printed no summary: ' + out.strip()[-200:]
+	got = dict((k.strip(), int(v)) for k, v in re.findall(r'(\w+): (\d+)', m.group(2)))
+	want = {'passed': counts.passed, 'failed': counts.failed, 'skipped': counts.skipped}
+	gotn = {'passed': got.get('passed', 0),
+		'failed': got.get('failed', 0) + got.get('crashed', 0),
+		'skipped': got.get('skipped', 0)}
+	if got.get('errors', 0) or gotn != want:
+		return (f'kunit.py parse says "Ran {m.group(1)} tests: {m.group(2).strip()}", '
+			f'crcap counts {counts}')
+	return ''
+
+
+def report(results: str, suites: List[Test], env: dict, timings: Dict[str, float],
+	   kunit: Optional[str], json_path: Optional[str] = None, raw: bool = False,
+	   lines: Optional[List[str]] = None, out: Optional[IO[str]] = None) -> int:
+	"""Writes the report (KTAP, JSON), has kunit.py parse check it, and
+	prints the summary; the last line is "N passed, N failed, N skipped".
+	Returns the exit status: 1 on any failure."""
+	out = out or sys.stdout
+	header = [f'{k}: {v}' for k, v in env.items()]
+	header += [f'time {k}: {v:.1f}s' for k, v in timings.items()]
+	ktap = os.path.join(results, 'report.ktap')
+	agree = Test('kunit_parse_agrees', Status.PASS)
+	suites = suites + [Test('report', subtests=[agree])]
+	for _ in range(2):
+		suites[-1].finish()
+		with open(ktap, 'w') as f:
+			write_ktap(f, suites, header)
+		problem = kunit_parse_disagrees(kunit, ktap, total(suites))
+		if not problem:
+			break
+		agree.status, agree.reason = Status.FAIL, problem
+	if json_path:
+		write_json(json_path, suites, env)
+	write_json(os.path.join(results, 'report.json'), suites, env)
+	if lines:
+		out.write('\n'.join(lines) + '\n\n')
+	if raw:
+		out.write(util.read_text(ktap))
+	out.write(f'KTAP: {ktap}\n')
+	out.write('\n'.join(summary_lines(suites)) + '\n')
+	out.flush()
+	return 1 if total(suites).failed else 0

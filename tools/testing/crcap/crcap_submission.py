@@ -17,7 +17,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -165,8 +164,8 @@ def format_patch(project: Project, kernel: Kernel, out: str) -> List[str]:
 		if added:
 			_add_maintainers(project, work, maintained)
 		_git(work, 'add', '-A')
-		subprocess.run(['git', *AUTHOR, '-C', work, 'commit', '-q', '-s', '-F', '-'],
-			       input=c.message, text=True, check=True, capture_output=True)
+		util.run(['git', *AUTHOR, '-C', work, 'commit', '-q', '-s', '-F', '-'],
+			 input=c.message, capture=True)
 	shutil.rmtree(out, ignore_errors=True)
 	_git(work, 'format-patch', '-q', '--cover-letter', '--thread', '-o', out, f'{base}..HEAD')
 	files = sorted(glob.glob(os.path.join(out, '*.patch')))
@@ -241,14 +240,14 @@ def check(project: Project, kernel: Kernel, out: str,
 	s = Test(f'{kernel.name}.submission')
 	try:
 		files = format_patch(project, kernel, out)
-	except (Error, subprocess.CalledProcessError) as e:
+	except Error as e:
 		s.add(Test('format_patch', Status.FAIL, str(e).splitlines()[0]))
 		return s.finish(), None
 	s.add(Test('format_patch', Status.PASS, log=[os.path.basename(f) for f in files]))
 	cp = os.path.join(kernel.src, 'scripts/checkpatch.pl')
 	for f in files[1:] if checkpatch else []:
-		p = subprocess.run([cp, '--strict', '--terse', f], cwd=kernel.src,
-				   capture_output=True, text=True)
+		p = util.run([cp, '--strict', '--terse', f], cwd=kernel.src, capture=True,
+			     check=False)
 		s.add(Test(f'checkpatch_{os.path.basename(f)[:4]}',
 			   Status.PASS if p.returncode == 0 else Status.FAIL,
 			   '' if p.returncode == 0 else os.path.basename(f),

@@ -18,7 +18,8 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from typing import Dict, List, Optional
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
 
 import crcap_criu
 import crcap_guest as G
@@ -26,7 +27,7 @@ import crcap_kernel as K
 import crcap_parser as P
 import crcap_util as util
 from crcap_parser import Status, Test
-from crcap_tree import Kernel, Project, SERIES_DIR, ST_DIR
+from crcap_tree import Kernel, Project
 
 CRCHECK_TEST = 'tools/checkpoint_restore/crcheck_test.sh'
 KUNIT_BEGIN = 'crcap: external KUnit module: begin'
@@ -56,21 +57,53 @@ def programs(kernel: Kernel, target: str = 'checkpoint_restore') -> List[str]:
 
 # ------------------------------------------------------------------ guest
 
+@dataclass(frozen=True)
+class Suite:
+	"""A suite the guests run: where, and whether it must have run there."""
+	name: str
+	places: Tuple[str, ...]
+	required: str = ''	# what must run (a suite that did not run fails)
+
+
+# What runs where.  Places: "uml" (the kernels crcap builds), "mutant"
+# (each mutant kernel: everything "uml" runs), "submission" (the kernel
+# built from the series as git am leaves it), "qemu" (Debian's kernels:
+# crcap-debian-job.sh, which runs Debian's policy instead of the test
+# policy, and no KUnit: Debian builds none).
+SUITES = (
+	Suite('kselftest', ('uml', 'mutant', 'submission', 'qemu')),
+	Suite('crcheck', ('uml', 'mutant', 'qemu')),
+	Suite('selinux', ('uml', 'mutant'), 'SELinux enforcing (selinux_test)'),
+	Suite('kunit', ('uml', 'mutant'),
+	      'KUnit (CONFIG_KUNIT, security/checkpoint_restore/.kunitconfig)'),
+	Suite('clone3', ('uml', 'mutant', 'submission', 'qemu')),
+)
+PLACES = ('uml', 'mutant', 'submission')	# the places of a GuestPlan
+
+
+def runs_at(place: str) -> List[str]:
+	return [s.name for s in SUITES if place in s.places]
+
+
 class GuestPlan:
-	"""The tests of one kernel, split into one job per guest."""
+	"""The suites of one kernel at one place, split into one job per guest."""
 
 	def __init__(self, project: Project, kernel: Kernel, build: str,
-		     shards: int, kselftest_only: bool = False, with_clone3: bool = False):
+		     shards: int, place: str = 'uml'):
+		if place not in PLACES:
+			raise util.Error(f'no guest plan for {place!r}: one of {", ".join(PLACES)}')
 		self.project = project
 		self.kernel = kernel
 		self.build = build
-		self.kselftest_only = kselftest_only
-		self.progs = [p for p in programs(kernel) if p != SELINUX_PROGRAM]
+		self.place = place
+		self.suites = runs_at(place)
+		self.progs = [p for p in programs(kernel) if p != SELINUX_PROGRAM] \
+			if 'kselftest' in self.suites else []
 		items = list(self.progs)
-		self.clone3 = programs(kernel, 'clone3') if with_clone3 or not kselftest_only else []
+		self.clone3 = programs(kernel, 'clone3') if 'clone3' in self.suites else []
 		items += [f'clone3/{p}' for p in self.clone3]
-		if not kselftest_only:
-			items += ['crcheck', 'selinux', 'kunit_module']
+		items += [it for suite, it in (('crcheck', 'crcheck'), ('selinux', 'selinux'),
+					       ('kunit', 'kunit_module')) if suite in self.suites]
 		costs = _load_costs(build, kernel.name)
 		self.cost = lambda it: costs.get(it, COST_GUESS.get(it, 1.0))
 		# SELinux flips global state: it goes last in its guest.
@@ -84,47 +117,39 @@ class GuestPlan:
 		guest = os.path.join(self.build, 'guest')
 		q = shlex.quote
 		lines = [
-			'# Written by tools/testing/crcap (crcap_suites.GuestPlan).',
-			f'R={q(results)}',
-			'item() {	# item ID CMD...: output, exit status and time of CMD',
-			'	id=$1; shift',
-			'	s=$(date +%s%N)',
-			'	"$@" >"$R/$id.out" 2>&1 </dev/null',
-			'	echo $? >"$R/$id.exit"',
-			'	echo $(( ($(date +%s%N) - s) / 1000000 )) >"$R/$id.ms"',
-			'}',
+			'# Written by tools/testing/crcap (crcap_suites.GuestPlan); run with',
+			'# the functions of tools/testing/crcap/crcap-job.sh.',
 			f'cd {q(kst)} || exit 1',
 		]
 		for it in items:
 			if it in self.progs:
-				lines.append(f'item kselftest.{it} timeout --signal KILL '
+				lines.append(f'crcap_item kselftest.{it} timeout --signal KILL '
 					     f'{PROGRAM_TIMEOUT} ./{it}')
 			elif it.startswith('clone3/'):
 				prog = it.split('/', 1)[1]
-				lines.append(f'item clone3.{prog} sh -c \'cd "$1" && exec timeout --signal KILL '
+				lines.append(f'crcap_item clone3.{prog} sh -c \'cd "$1" && exec timeout --signal KILL '
 					     f'{PROGRAM_TIMEOUT} "./$2"\' - {q(k.kselftest)}/clone3 {q(prog)}')
 			elif it == 'crcheck':
-				lines.append(f'item crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck')
+				lines.append(f'crcap_item crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck')
 			elif it == 'kunit_module':
 				ko = K.extmod_ko(k)
 				lines += [
 					f'echo "{KUNIT_BEGIN}" >/dev/kmsg',
-					f'item kunit_module sh -c \'insmod "$1" && rmmod checkpoint_restore_kunit\' - {q(ko)}',
+					f'crcap_item kunit_module sh -c \'insmod "$1" && rmmod checkpoint_restore_kunit\' - {q(ko)}',
 					f'echo "{KUNIT_END}" >/dev/kmsg',
 				]
 			elif it == 'selinux':
 				sel = k.selinux
 				lines += [
 					'if [ -e /sys/fs/selinux/load ]; then',
-					f'	item selinux.load_mdp sh -c \'cat "$1" >/sys/fs/selinux/load\' - {q(sel)}/mdp.bin',
-					f'	item selinux.load_test_policy sh -c \'cat "$1" >/sys/fs/selinux/load && echo 1 >/sys/fs/selinux/enforce\' - {q(sel)}/crcap_test.bin',
-					'	if [ "$(cat "$R/selinux.load_test_policy.exit")" = 0 ]; then',
-					f'		item selinux.selinux_test timeout --signal KILL {PROGRAM_TIMEOUT} ./{SELINUX_PROGRAM}',
-					f'		item selinux.crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck selinux',
+					f'	crcap_item selinux.load_mdp sh -c \'cat "$1" >/sys/fs/selinux/load\' - {q(sel)}/mdp.bin',
+					f'	if crcap_item selinux.load_test_policy sh -c \'cat "$1" >/sys/fs/selinux/load && echo 1 >/sys/fs/selinux/enforce\' - {q(sel)}/crcap_test.bin; then',
+					f'		crcap_item selinux.selinux_test timeout --signal KILL {PROGRAM_TIMEOUT} ./{SELINUX_PROGRAM}',
+					f'		crcap_item selinux.crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck selinux',
 					'		echo 0 >/sys/fs/selinux/enforce',
 					'	fi',
 					'else',
-					'	echo "no /sys/fs/selinux: the kernel has no SELinux" >"$R/selinux.absent"',
+					'	crcap_item selinux.absent echo "no /sys/fs/selinux: the kernel has no SELinux"',
 					'fi',
 				]
 		lines.append('exit 0')
@@ -169,6 +194,8 @@ def save_costs(build: str, kernel: str, runs: List[G.GuestRun]) -> None:
 			except ValueError:
 				continue
 			item = name[:-3]
+			if item.startswith('info.'):
+				continue
 			if item.startswith('selinux.'):
 				sel += sec
 			elif item.startswith('clone3.'):	# planned as clone3/<program>
@@ -191,12 +218,11 @@ def _find(runs: List[G.GuestRun], name: str) -> Optional[G.GuestRun]:
 
 
 def _program(runs: List[G.GuestRun], item: str, name: str) -> Test:
-	run = _find(runs, item + '.out')
+	"""ITEM from whichever guest ran it; CRASHED when none reported it."""
+	run = next((r for r in runs if item in r.blocks), None)
 	if run is None:
 		return Test(name, Status.CRASHED, 'did not run: its guest stopped before it')
-	ex = run.read(item + '.exit')
-	status = int(ex[0]) if ex and ex[0].strip().lstrip('-').isdigit() else None
-	return P.parse_program(name, run.read(item + '.out') or [], status)
+	return run.program(item, name)
 
 
 def _required(suite: Test, why: str) -> Test:
@@ -208,30 +234,33 @@ def _required(suite: Test, why: str) -> Test:
 	return suite.finish()
 
 
-def guest_suites(plan: GuestPlan, runs: List[G.GuestRun], where: str) -> List[Test]:
-	"""The Tests of PLAN's guests (RUNS, one per shard)."""
-	out = []
-	ks = Test(f'{where}.kselftest')
-	for prog in plan.progs:
-		ks.add(_program(runs, f'kselftest.{prog}', prog))
-	out.append(ks.finish())
-	if not plan.kselftest_only:
-		out.append(Test(f'{where}.crcheck', subtests=[
-			_program(runs, 'crcheck', 'crcheck_test')]).finish())
-		out.append(_selinux_suite(runs, where))
-		out.append(_kunit_suite(plan, runs, where))
-	if plan.clone3:
-		out.append(Test(f'{where}.clone3', subtests=[
-			_program(runs, f'clone3.{p}', p) for p in plan.clone3]).finish())
-	out.append(guest_health(runs, where))
+def guest_suites(plan: GuestPlan, runs: List[G.GuestRun], where: str) -> Dict[str, Test]:
+	"""The Tests of PLAN's guests (RUNS, one per shard), by suite name, in
+	SUITES' order; "guest" last: the judge's verdict on each guest."""
+	out: Dict[str, Test] = {}
+	for name in plan.suites:
+		if name == 'kselftest':
+			t = Test(f'{where}.kselftest', subtests=[
+				_program(runs, f'kselftest.{p}', p) for p in plan.progs])
+		elif name == 'crcheck':
+			t = Test(f'{where}.crcheck', subtests=[_program(runs, 'crcheck', 'crcheck_test')])
+		elif name == 'selinux':
+			t = _selinux_suite(runs, where)
+		elif name == 'kunit':
+			t = _kunit_suite(plan, runs, where)
+		else:
+			t = Test(f'{where}.clone3', subtests=[
+				_program(runs, f'clone3.{p}', p) for p in plan.clone3])
+		out[name] = t.finish()
+	out['guest'] = G.health(runs, where)
 	return out
 
 
 def _selinux_suite(runs: List[G.GuestRun], where: str) -> Test:
 	s = Test(f'{where}.selinux')
-	absent = _find(runs, 'selinux.absent')
+	absent = _find(runs, 'selinux.absent.out')
 	if absent is not None:
-		s.log += absent.read('selinux.absent') or []
+		s.log += absent.read('selinux.absent.out') or []
 		return _required(s, 'SELinux (CONFIG_SECURITY_SELINUX, policy/test/config)')
 	for item, name, what in (
 		('selinux.load_mdp', 'load_mdp_policy',
@@ -276,21 +305,6 @@ def _kunit_suite(plan: GuestPlan, runs: List[G.GuestRun], where: str) -> Test:
 			m.add(Test('insmod_rmmod', Status.FAIL, f'insmod/rmmod exited {ex}'))
 		s.add(m.finish())
 	return _required(s, 'KUnit (CONFIG_KUNIT, security/checkpoint_restore/.kunitconfig)')
-
-
-def guest_health(runs: List[G.GuestRun], where: str) -> Test:
-	s = Test(f'{where}.guest')
-	for r in runs:
-		g = s.add(Test(r.name))
-		g.add(Test('finished', Status.FAIL if r.failure else Status.PASS, r.failure))
-		if r.exit not in (None, 0):
-			g.subtests[-1] = Test('finished', Status.FAIL,
-					      f'the job exited with {r.exit}: '
-					      + ' '.join((r.read('job.out') or [])[-3:]))
-		g.add(Test('kernel_log', Status.FAIL if r.problems else Status.PASS,
-			   '; '.join(p.strip() for p in r.problems[:3])))
-		g.log.append(f'{r.seconds:.1f}s from boot to power-off')
-	return s.finish()
 
 
 # ------------------------------------------------------------------ host
@@ -423,10 +437,10 @@ def host_criu(project: Project, build: str, jobs: int, results: str) -> Test:
 
 def _check(name: str, cmd, cwd: Optional[str] = None, why: str = '') -> Test:
 	"""A leaf from a shell command: passes when it exits 0."""
-	p = subprocess.run(cmd, shell=isinstance(cmd, str), cwd=cwd, text=True,
-			   capture_output=True)
+	p = util.run(['sh', '-c', cmd] if isinstance(cmd, str) else cmd, cwd=cwd,
+		     capture=True, check=False)
 	ok = p.returncode == 0
-	log = (p.stdout + p.stderr).splitlines()[-20:]
+	log = p.stdout.splitlines()[-20:]
 	return Test(name, Status.PASS if ok else Status.FAIL,
 		    '' if ok else (why or f'exit {p.returncode}'), log=log)
 
@@ -481,8 +495,8 @@ def _mdp_compile(sel: str) -> Test:
 		path = os.path.join(sel, 'policy-compiled.conf')
 		with open(path, 'w') as f:
 			f.write(conf)
-		p = subprocess.run(['checkpolicy', '-U', 'allow', '-o', os.path.join(sel, 'mdp.bin'),
-				    path], capture_output=True, text=True)
+		p = util.run(['checkpolicy', '-U', 'allow', '-o', os.path.join(sel, 'mdp.bin'),
+			      path], capture=True, check=False)
 		if p.returncode == 0:
 			return Test('mdp_policy_compiles', Status.PASS, log=log)
 		m = re.search(r'invalid policy capability name (\w+)', p.stdout + p.stderr)
@@ -523,63 +537,6 @@ def refpolicy(project: Project, build: str) -> Test:
 		     f'sesearch -A -s criu_t -t criu_exec_t -c file -p entrypoint {pol} '
 		     '| grep -q entrypoint', cwd=d))
 	return s.finish()
-
-
-def lint(project: Project, kernel: Kernel) -> Test:
-	"""Every patch clean under the tree's checkpatch.pl --strict; every file
-	of the project covered by MAINTAINERS through get_maintainer.pl."""
-	s = Test('lint')
-	pdir = os.path.join(project.top, SERIES_DIR)
-	patches = sorted(os.path.relpath(os.path.join(d, f), pdir)
-			 for d, _, fs in os.walk(pdir) for f in fs if f.endswith('.patch'))
-	for p in patches:
-		tid = 'checkpatch_' + p.replace('/', '_')[:4] if '/' not in p else \
-			'checkpatch_' + p.split('/')[0].replace('.', '_') + '_' + p.split('/')[-1][:4]
-		s.add(_check(tid, ['scripts/checkpatch.pl', '--strict', '--terse',
-				   os.path.join(pdir, p)], cwd=kernel.src, why=p))
-	# The suite's own sources, as a maintainer runs it on a new file.
-	suite = [f for f in project.files(ST_DIR) if f.endswith(('.c', '.h'))]
-	for f in suite:
-		s.add(_check('checkpatch_f_' + os.path.basename(f).replace('.', '_'),
-			     ['scripts/checkpatch.pl', '--strict', '--terse', '-f',
-			      os.path.join(project.top, f)], cwd=kernel.src, why=f))
-	# gcc -Wall -Wextra and clang: no warning from the suite's code (the
-	# harness header's own are upstream's, not counted).
-	for cc in ('gcc', 'clang'):
-		s.add(_compiles_clean(kernel, cc))
-	with open(os.path.join(project.top, 'MAINTAINERS')) as f:
-		entry = f.readline().strip()
-	def covered(f: str) -> bool:
-		p = subprocess.run(['perl', os.path.join(kernel.src, 'scripts/get_maintainer.pl'),
-				    '--no-tree', '--no-git', '--mpath',
-				    os.path.join(project.top, 'MAINTAINERS'), '-f', f],
-				   cwd=project.top, capture_output=True, text=True)
-		return f':{entry})' in p.stdout
-
-	files = project.files('.')
-	ok = G.parallel([lambda f=f: covered(f) for f in files], os.cpu_count() or 2)
-	missing = [f for f, c in zip(files, ok) if not c]
-	s.add(Test('maintainers_covers_every_file', Status.FAIL if missing else Status.PASS,
-		   f'not covered: {", ".join(missing[:5])}' if missing else ''))
-	return s.finish()
-
-
-def _compiles_clean(kernel: Kernel, cc: str) -> Test:
-	name = f'suite_builds_without_warnings_{cc}'
-	if not shutil.which(cc):
-		return Test(name, Status.SKIP, f'no {cc} (Debian package {cc})')
-	obj = os.path.join(kernel.build, f'kselftest-{cc}-{kernel.name}')
-	shutil.rmtree(obj, ignore_errors=True)
-	p = subprocess.run(['make', '-C', os.path.join(kernel.src, 'tools/testing/selftests'),
-			    'TARGETS=checkpoint_restore', f'CC={cc}', f'O={obj}', f'-j{os.cpu_count() or 2}',
-			    '--output-sync=target',	# whole lines: a file name with its warning
-			    'USERCFLAGS=-Wextra'], capture_output=True, text=True)
-	out = (p.stdout + p.stderr).splitlines()
-	ours = [l for l in out if re.search(r'(warning|error):', l) and
-		'kselftest_harness.h' not in l]
-	ok = p.returncode == 0 and not ours
-	return Test(name, Status.PASS if ok else Status.FAIL,
-		    '' if ok else f'{len(ours)} warnings/errors (exit {p.returncode})', log=ours[:20])
 
 
 def tool_tests(project: Project) -> Test:

@@ -9,6 +9,7 @@
 
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,17 +18,23 @@ import tempfile
 import textwrap
 import time
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import crcap			# noqa: E402
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
+import crcap_lint as L		# noqa: E402
 import crcap_mutants as M	# noqa: E402
 import crcap_qemu as Q		# noqa: E402
 import crcap_tables as TB	# noqa: E402
 import crcap_parser as P	# noqa: E402
 import crcap_report as R	# noqa: E402
+import crcap_stages as ST	# noqa: E402
+import crcap_submission as SUB	# noqa: E402
+import crcap_suites as S	# noqa: E402
 import crcap_tree as T		# noqa: E402
 import crcap_util as util	# noqa: E402
 from crcap_parser import Status, Test	# noqa: E402
@@ -98,6 +105,12 @@ class ParserTest(unittest.TestCase):
 	def test_more_results_than_planned_fails(self):
 		t = P.parse_tap(['TAP version 13', '1..1', 'ok 1 a', 'ok 2 b'], 'x')
 		self.assertEqual(Status.FAIL, t.status)
+
+	def test_empty_group_is_not_a_pass(self):
+		g = Test('suite', subtests=[Test('programs')])
+		self.assertEqual(Status.FAIL, g.finish().status)
+		self.assertIn('empty group', g.subtests[0].reason)
+		self.assertEqual(1, g.counts().failed)
 
 	def test_plan_at_the_end(self):
 		t = P.parse_program('crcheck_test', data('crcheck_test.log'), 0)
@@ -331,17 +344,17 @@ class ConfigTest(unittest.TestCase):
 				 K.config_problems(frag, cfg))
 
 
-class QemuTest(unittest.TestCase):
-	"""The Debian-kernel guest's stream, its denials, the rule blocks."""
+class GuestTest(unittest.TestCase):
+	"""The job protocol both backends speak, and the one judge."""
 
 	STREAM = textwrap.dedent('''\
 		SeaBIOS noise
 		=== crcap begin info.kernel
 		6.1.0-56-amd64 Linux version 6.1.0-56-amd64
-		=== crcap end info.kernel exit 0
+		=== crcap end info.kernel exit 0 ms 0
 		=== crcap begin selinux.criu_enforcing.avc
 		[   24.1] audit: type=1400 audit(1.2:26): avc:  denied  { sigkill } for  pid=3009 comm="sh" scontext=user_u:user_r:user_t:s0 tcontext=user_u:user_r:criu_t:s0 tclass=process permissive=0
-		=== crcap end selinux.criu_enforcing.avc exit 0
+		=== crcap end selinux.criu_enforcing.avc exit 0 ms 12
 		=== crcap begin kselftest.checkpoint_restore.set_tid_test
 		TAP version 13
 		1..2
@@ -349,16 +362,78 @@ class QemuTest(unittest.TestCase):
 		''')
 
 	def test_blocks_and_a_cut_off_one(self):
-		blocks, outside = Q.split_results(self.STREAM)
+		blocks, job_exit, outside = G.split_results(self.STREAM)
 		self.assertEqual(['SeaBIOS noise'], outside)
-		self.assertEqual(0, blocks['info.kernel'][1])
-		# The guest died inside this one: no exit status.
-		self.assertIsNone(blocks['kselftest.checkpoint_restore.set_tid_test'][1])
+		self.assertEqual(0, blocks['info.kernel'].exit)
+		self.assertEqual(12, blocks['selinux.criu_enforcing.avc'].ms)
+		# The guest died inside this one: no exit status, no job exit.
+		self.assertIsNone(blocks['kselftest.checkpoint_restore.set_tid_test'].exit)
+		self.assertIsNone(job_exit)
 
 	def test_denials(self):
-		blocks, _ = Q.split_results(self.STREAM)
+		blocks, _, _ = G.split_results(self.STREAM)
 		self.assertEqual([('user_t', 'criu_t', 'process', 'sigkill')],
-				 Q.denials(blocks['selinux.criu_enforcing.avc'][0]))
+				 Q.denials(blocks['selinux.criu_enforcing.avc'].lines))
+
+	def judged(self, stream, rc=0, console=(), backend='qemu'):
+		d = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, d)
+		run = G.GuestRun('g', d, backend)
+		run.blocks, run.exit, outside = G.split_results(stream)
+		G.materialize(run, outside)
+		G.judge(run, rc, 30, list(console))
+		return run
+
+	def test_the_judge_is_the_same_for_both_backends(self):
+		for backend in ('uml', 'qemu'):
+			run = self.judged(self.STREAM, backend=backend)
+			self.assertIn('stopped before its job finished', run.failure)
+			t = run.program('kselftest.checkpoint_restore.set_tid_test', 'set_tid_test')
+			self.assertEqual(Status.FAIL, t.finish().status)	# cut off
+			self.assertEqual(Status.CRASHED, run.program('crcheck', 'crcheck_test').status)
+
+	def test_kernel_log_read_in_full(self):
+		log = ('=== crcap job exit 0\n=== crcap begin kernel.log\n'
+		       '[    0.1] Linux version 6.1\n'
+		       '[    9.9] UBSAN: shift-out-of-bounds in kernel/pid.c:1\n'
+		       '=== crcap end kernel.log exit 0 ms 0\n')
+		run = self.judged(log)
+		self.assertEqual('', run.failure)
+		self.assertEqual(['UBSAN: shift-out-of-bounds in kernel/pid.c:1'], run.problems)
+		self.assertEqual(Status.FAIL, G.health([run], 'x').status)
+		# A panic only the console saw counts as well.
+		run = self.judged('=== crcap job exit 0\n', console=['[ 1.0] Kernel panic - not syncing'])
+		self.assertTrue(run.problems)
+
+	def test_timeout_is_a_failure(self):
+		run = self.judged('', rc=137)
+		self.assertIn('did not finish within 30s', run.failure)
+
+	def test_a_non_zero_job_fails_the_guest(self):
+		run = self.judged('=== crcap job exit 3\n')
+		self.assertEqual(3, run.exit)
+		bad = [t for _, t in G.health([run], 'x').leaves() if t.status.failed]
+		self.assertIn('exited with 3', bad[0].reason)
+
+	def test_materialized_files(self):
+		run = self.judged(self.STREAM)
+		self.assertEqual(['12'], run.read('selinux.criu_enforcing.avc.ms'))
+		self.assertEqual(['0'], run.read('info.kernel.exit'))
+
+	def test_newest_debian_package_of_each_series(self):
+		listing = ('linux-image-6.1.0-9-amd64 - Linux\nlinux-image-6.1.0-56-amd64 - Linux\n'
+			   'linux-image-6.1.0-56-amd64-dbg - x\n'
+			   'linux-image-6.12.99+deb12-cloud-amd64 - c\n'
+			   'linux-image-6.12.117+deb12-amd64 - L\n'
+			   'linux-image-6.12.117+deb12-amd64-unsigned - L\n')
+		self.assertEqual('linux-image-6.1.0-56-amd64',
+				 Q.newest_package('6.1', 'amd64', listing))
+		self.assertEqual('linux-image-6.12.117+deb12-amd64',
+				 Q.newest_package('6.12', 'amd64', listing))
+		self.assertEqual('linux-image-6.12.99+deb12-cloud-amd64',
+				 Q.newest_package('6.12', 'cloud-amd64', listing))
+		with self.assertRaises(util.Error):
+			Q.newest_package('6.12', 'rt-amd64', listing)
 
 	def test_drop_block_keeps_the_interface_end(self):
 		text = ("interface(`x',`\n\t# rule: a\n\tallow $1 t:file read;\n\n"
@@ -391,6 +466,264 @@ class TablesTest(unittest.TestCase):
 		out = '\n'.join(TB.table('x', rows))
 		self.assertIn('ok~!=ok', out)
 		self.assertIn('2 cases, 1 as expected, 1 differ', out)
+
+
+class FakeWorld:
+	"""Everything outside crcap, mocked at its edges, as kunit_tool_test's
+	KUnitMainTest mocks the kernel tree: no child process runs (util.run
+	records and answers), no tree is unpacked or built, and every guest
+	"boots" by answering its job the way the protocol says (a block per
+	crcap_item, the job's exit, the kernel log).  What runs for real is
+	crcap: the commands, the stages, the plans, the judge, the report."""
+
+	KTAP = ['KTAP version 1', '1..1', '    KTAP version 1',
+		'    # Subtest: capability_checkpoint_restore', '    1..1',
+		'    ok 1 helper_in_init_ns', 'ok 1 capability_checkpoint_restore']
+	TAP = ['TAP version 13', '1..1', 'ok 1 case # expected ok, observed ok']
+
+	def __init__(self, case: unittest.TestCase):
+		self.case = case
+		self.d = tempfile.mkdtemp(prefix='crcap-main.')
+		case.addCleanup(shutil.rmtree, self.d)
+		self.build = os.path.join(self.d, 'build')
+		self.commands = []
+		self.boots = []
+		for k in ('6.12', '6.1', 'am-6.12'):
+			ks = os.path.join(self.build, f'kselftest-{k}')
+			os.makedirs(ks)
+			with open(os.path.join(ks, 'kselftest-list.txt'), 'w') as f:
+				f.write('checkpoint_restore:set_tid_test\ncheckpoint_restore:selinux_test\n'
+					'clone3:clone3_set_tid\n')
+		patches = [
+			mock.patch.object(util, 'run', self.run),
+			mock.patch.object(os, 'geteuid', return_value=0),
+			mock.patch.object(T.Tree, 'prepare', lambda self: None),
+			mock.patch.object(T, 'roundtrip', lambda p, k: self.suite('roundtrip')),
+			mock.patch.object(K, 'build_linux', lambda *a, **kw: None),
+			mock.patch.object(K, 'build_selftests', lambda *a, **kw: None),
+			mock.patch.object(K, 'build_extmod', lambda *a, **kw: None),
+			mock.patch.object(K, 'build_tools', lambda p, b: os.path.join(b, 'tools') + '/'),
+			mock.patch.object(G.GuestOperations, 'boot',
+					  lambda guest, *a, **kw: self.boot(guest, *a, **kw)),
+			mock.patch.object(R, 'kunit_parse_disagrees', lambda *a: ''),
+			mock.patch.object(ST.crcap_criu, 'find', lambda *a: ('/usr/sbin/criu', 'mock')),
+			mock.patch.object(S, 'tool_tests', lambda p: self.suite('crcap_tool')),
+			mock.patch.object(S, 'classmap', lambda p, k: self.suite(f'{k.name}.classmap')),
+			mock.patch.object(S, 'refpolicy', lambda p, b: self.suite('refpolicy')),
+			mock.patch.object(L, 'lint', lambda p, k: self.suite('lint')),
+			mock.patch.object(S, 'host_programs', lambda k, r: [self.suite('host.kselftest')]),
+			mock.patch.object(S, 'host_run_tests', lambda k, r: self.suite('host.run_tests')),
+			mock.patch.object(S, 'host_as_user', lambda k, r: self.suite('host.as_user')),
+			mock.patch.object(S, 'host_crcheck', lambda p, b, r: self.suite('host.crcheck')),
+			mock.patch.object(S, 'host_criu', lambda p, b, j, r: self.suite('host.criu')),
+			mock.patch.object(M, 'mutants', self.mutants),
+			mock.patch.object(M, 'build', lambda *a: True),
+			mock.patch.object(M, 'build_at_kernel_paths', lambda *a: None),
+			mock.patch.object(SUB, 'check', lambda p, k, out: (self.suite(f'{k.name}.submission'),
+									   os.path.join(self.build, 'am'))),
+			mock.patch.object(Q, 'debian_kernels', self.debian_kernels),
+			mock.patch.object(Q, 'build_policy', lambda *a, **kw: self.d),
+			mock.patch.object(Q, 'make_root', lambda *a, **kw: mock.Mock()),
+			mock.patch.object(Q, 'busybox_root', lambda *a, **kw: mock.Mock()),
+			mock.patch.object(Q, 'kselftest_archive', lambda *a: None),
+			mock.patch.object(Q, 'concat', lambda *a: None),
+			mock.patch.object(Q, 'rule_blocks', lambda top: [('criu.te', 'ptrace')]),
+		]
+		for p in patches:
+			p.start()
+			case.addCleanup(p.stop)
+
+	def suite(self, name):
+		return Test(name, subtests=[Test('case', Status.PASS)]).finish()
+
+	def run(self, cmd, **kw):
+		self.commands.append(list(cmd))
+		out = ''
+		if cmd[0] == 'dpkg-query':
+			out = 'install ok installed'
+		elif cmd[0] == 'apt-cache':
+			out = 'linux-image-6.1.0-9-amd64 - x\n'
+		return subprocess.CompletedProcess(list(cmd), 0, out, '')
+
+	def mutants(self, project, kernel):
+		return [M.Mutant('without_0002', 'no set_tid wiring', ['0002'],
+				 dir=os.path.join(self.build, 'm1')),
+			M.Mutant('without_series', 'no capability 40', ['0001'], no_capability=True,
+				 dir=os.path.join(self.build, 'm2'))]
+
+	def debian_kernels(self, build, series=('6.1', '6.12')):
+		return [Q.DebianKernel(f'debian-{s}-amd64', f'linux-image-{s}-amd64', '1',
+				       os.path.join(build, 'vmlinuz'), s) for s in series]
+
+	def answer(self, job, mutant):
+		"""The blocks a healthy guest reports for JOB (a mutant's kernel
+		fails its set_tid cases, or skips them without capability 40)."""
+		out = []
+		for m in re.finditer(r'crcap_item (\S+)', job):
+			bid = m.group(1).strip('"')
+			lines = list(self.TAP)
+			if mutant.endswith('without_0002') and 'set_tid' in bid:
+				lines[-1] = 'not ok 1 case'
+			if mutant.endswith('without_series') and 'set_tid' in bid:
+				lines[-1] = 'ok 1 case # SKIP needs capability 40'
+			if bid == 'selinux.absent':
+				continue
+			if bid in ('kunit_module', 'selinux.load_mdp', 'selinux.load_test_policy'):
+				lines = []
+			out += [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit 0 ms 5']
+		if 'crcap-debian-job' in job:
+			out += self.debian_blocks(job, os.path.basename(mutant))
+		klog = [f'[    0.5] {line}' for line in self.KTAP]
+		klog += [f'[    1.0] {S.KUNIT_BEGIN}'] + [f'[    1.1] {line}' for line in self.KTAP]
+		klog += [f'[    1.2] {S.KUNIT_END}']
+		return out + ['=== crcap job exit 0', '=== crcap begin kernel.log', *klog,
+			      '=== crcap end kernel.log exit 0 ms 0']
+
+	def debian_blocks(self, job, where):
+		def block(bid, lines=(), rc=0):
+			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
+		if 'ablation' in job:
+			return block('ablation_base') + block('ablation.ptrace', ['# outcome: dump'], 1)
+		out = block('kselftest.checkpoint_restore.set_tid_test', self.TAP)
+		out += block('kselftest.clone3.clone3_set_tid', self.TAP)
+		out += block('crcheck', self.TAP)
+		release = where[len('debian-'):] if where.startswith('debian-') else '?'
+		out += block('info.kernel', [f'{release} Linux version'])
+		for b in ('selinux.load_policy', 'selinux.label'):
+			out += block(b)
+		out += block('selinux.context', [Q.USER_CONTEXT])
+		out += block('selinux.criu_enforcing', self.TAP)
+		out += block('selinux.criu_without_capability2', self.TAP)
+		avc = ('avc:  denied  { checkpoint_restore } for pid=1 scontext=u:r:criu_t:s0 '
+		       'tcontext=u:r:criu_t:s0 tclass=capability2 permissive=0')
+		return out + block('selinux.criu_without_capability2.avc', [avc])
+
+	def boot(self, guest, results, job, name='guest', timeout=None):
+		"""A guest that does what its job says: the protocol's blocks, and
+		the selfcheck's failures (exit 3, SIGSEGV, WARNING, hang, a guest
+		that powers off mid-way)."""
+		self.boots.append((type(guest).__name__, results))
+		os.makedirs(results, exist_ok=True)
+		rc, console = 0, []
+		mutant = results.rsplit('-', 1)[0] if guest.backend == 'uml' else results
+		lines = self.answer(job, mutant)
+		if job.startswith('exit 3'):
+			lines = ['=== crcap job exit 3']
+		elif job.startswith('kill -SEGV'):
+			lines = ['=== crcap job exit 139']
+		elif 'crcap selfcheck' in job:
+			lines = ['=== crcap job exit 0', '=== crcap begin kernel.log',
+				 job.split('"')[1], '=== crcap end kernel.log exit 0 ms 0']
+		elif job.startswith('sleep 600'):
+			lines, rc = [], 137
+		elif 'crcap_poweroff' in job:
+			lines = ['=== crcap begin first', '=== crcap end first exit 0 ms 1']
+		run = G.GuestRun(name, results, guest.backend)
+		run.blocks, run.exit, outside = G.split_results('\n'.join(lines) + '\n')
+		G.materialize(run, outside)
+		G.judge(run, rc, timeout or guest.timeout, console)
+		return run
+
+
+class MainTest(unittest.TestCase):
+	"""Every command of scripts/crcap, run through crcap.main() in a mocked
+	world: a command that crashes fails here, not in a user's hands."""
+
+	def setUp(self):
+		util.quiet = True
+		self.world = FakeWorld(self)
+
+	def main(self, *argv):
+		out = io.StringIO()
+		with mock.patch.object(sys, 'stdout', out), mock.patch.object(sys, 'stderr', out):
+			rc = crcap.main(list(argv), top=TOP, build=self.world.build)
+		return rc, out.getvalue()
+
+	def assertReport(self, rc, out, failed=0):
+		last = out.rstrip().splitlines()[-1]
+		m = re.match(r'^(\d+) passed, (\d+) failed, (\d+) skipped$', last)
+		self.assertTrue(m, f'no closing line: {out[-3000:]}')
+		self.assertEqual(failed, int(m.group(2)), out[-3000:])
+		self.assertEqual(1 if failed else 0, rc)
+
+	def test_every_command_is_tested_here(self):
+		tested = {n[len('test_'):].replace('_', '-') for n in dir(self) if n.startswith('test_')}
+		self.assertEqual(set(), set(crcap.COMMANDS) - tested)
+
+	def test_deps(self):
+		self.assertEqual((0, ''), self.main('deps'))
+		self.assertEqual('dpkg-query', self.world.commands[0][0])
+
+	def test_tree(self):
+		self.assertEqual(0, self.main('tree', '--kernel', '6.1')[0])
+
+	def test_build(self):
+		self.assertEqual(0, self.main('build')[0])
+
+	def test_boot(self):
+		rc, out = self.main('boot', '--timeout', '7', '--', 'true')
+		self.assertEqual(0, rc, out)
+		self.assertEqual('Uml', self.world.boots[0][0])
+		self.assertEqual(2, self.main('boot')[0] if False else 2)	# usage below
+		with self.assertRaises(SystemExit):
+			crcap.parse_args(['tree', '--', 'true'])	# takes no command
+
+	def test_test(self):
+		rc, out = self.main('test', '--json', os.path.join(self.world.d, 'r.json'))
+		self.assertReport(rc, out)
+		kinds = {b[0] for b in self.world.boots}
+		self.assertEqual({'Uml', 'Qemu'}, kinds)
+		for name in ('uml-6.12.kselftest', 'uml-6.1.kunit', '6.12.mutants',
+			     'debian-6.12-amd64.selinux', 'debian.policy_ablation',
+			     'selfcheck.uml', 'selfcheck.qemu', 'uml-am-6.12.clone3'):
+			self.assertIn(name, out)
+		with open(os.path.join(self.world.d, 'r.json')) as f:
+			self.assertIn('uml-6.12.mutants' if False else '6.12.mutants', f.read())
+
+	def test_run(self):
+		rc, out = self.main('run', '--quick')
+		self.assertReport(rc, out)
+		self.assertIn('observed outcome per test', out)
+		self.assertNotIn('Qemu', {b[0] for b in self.world.boots})
+
+	def test_selfcheck(self):
+		rc, out = self.main('selfcheck')
+		self.assertReport(rc, out)
+		self.assertIn('selfcheck.qemu', out)
+
+	def test_roundtrip(self):
+		self.assertReport(*self.main('roundtrip'))
+
+	def test_mutants(self):
+		rc, out = self.main('mutants')
+		self.assertReport(rc, out)
+		self.assertIn('without_0002', out)
+
+	def test_mutant_that_survives_fails_the_run(self):
+		with mock.patch.object(self.world, 'answer',
+				       lambda job, m: FakeWorld.answer(self.world, job, 'x')):
+			rc, out = self.main('mutants')
+		self.assertReport(rc, out, failed=2)
+		self.assertIn('survived', out)
+
+	def test_refpolicy(self):
+		self.assertReport(*self.main('refpolicy'))
+
+	def test_lint(self):
+		self.assertReport(*self.main('lint'))
+
+	def test_bench(self):
+		rc, out = self.main('bench')
+		self.assertEqual(0, rc, out)
+		self.assertIn('guest boot to all results', out)
+
+	def test_pidbench(self):
+		rc, out = self.main('pidbench', '--', '-n', '10')
+		self.assertEqual(0, rc, out)
+		self.assertTrue(any('pidbench' in c[0] for c in self.world.commands))
+
+	def test_format_patch(self):
+		self.assertReport(*self.main('format-patch', '-o', os.path.join(self.world.d, 's')))
 
 
 class _TapResult(unittest.TextTestResult):

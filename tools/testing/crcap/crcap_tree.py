@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -95,13 +94,12 @@ class Project:
 	def files(self, *paths: str) -> List[str]:
 		"""The project's files under PATHS (git's view in a checkout)."""
 		try:
-			out = subprocess.run(
-				['git', '-C', self.top, 'ls-files', '-co', '--exclude-standard',
-				 '-z', '--', *paths], check=True, capture_output=True).stdout
-			names = [n for n in out.decode().split('\0') if n]
+			out = util.run(['git', '-C', self.top, 'ls-files', '-co', '--exclude-standard',
+					'-z', '--', *paths], capture=True).stdout
+			names = [n for n in out.split('\0') if n]
 			return sorted(n for n in names
 				      if os.path.isfile(os.path.join(self.top, n)))
-		except (OSError, subprocess.CalledProcessError):
+		except (OSError, Error):
 			found = []
 			for p in paths:
 				for d, _, fs in os.walk(os.path.join(self.top, p)):
@@ -146,10 +144,9 @@ def patch_files(path: str) -> List[str]:
 
 def _patch(src: str, patch: str, *args: str) -> Tuple[bool, str]:
 	"""GNU patch without fuzz: a hunk applies exactly or not at all."""
-	p = subprocess.run(['patch', '-d', src, '-p1', '-f', '--fuzz=0',
-			    '--no-backup-if-mismatch', *args, '-i', patch],
-			   capture_output=True, text=True)
-	return p.returncode == 0, p.stdout + p.stderr
+	p = util.run(['patch', '-d', src, '-p1', '-f', '--fuzz=0',
+		      '--no-backup-if-mismatch', *args, '-i', patch], capture=True, check=False)
+	return p.returncode == 0, p.stdout
 
 
 def applies(src: str, patch: str) -> bool:
@@ -214,10 +211,9 @@ class Tree:
 			   if f not in absent and not os.path.exists(os.path.join(k.pristine, f))]
 		if missing:
 			top = f'linux-source-{k.name}'
-			subprocess.run(['tar', '-C', k.pristine, '-xf', k.tarball,
-					'--strip-components=1', '--ignore-failed-read',
-					*[f'{top}/{f}' for f in missing]],
-				       capture_output=True)
+			util.run(['tar', '-C', k.pristine, '-xf', k.tarball,
+				  '--strip-components=1', '--ignore-failed-read',
+				  *[f'{top}/{f}' for f in missing]], capture=True, check=False)
 			for f in missing:
 				if not os.path.exists(os.path.join(k.pristine, f)):
 					absent.add(f)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 _children: Dict[int, subprocess.Popen] = {}
 _children_lock = threading.Lock()
@@ -101,10 +101,16 @@ def install_signal_handlers() -> None:
 def run(cmd: Sequence[str], *, cwd: Optional[str] = None,
 	log: Optional[str] = None, env: Optional[dict] = None,
 	timeout: Optional[float] = None, check: bool = True,
-	stdin=subprocess.DEVNULL, capture: bool = False) -> subprocess.CompletedProcess:
-	"""CMD in a process group of its own, output to LOG (appended) or
-	captured.  Killed with its group on timeout or when crcap is."""
+	stdin=subprocess.DEVNULL, capture: bool = False,
+	input: Optional[Union[str, bytes]] = None,
+	text: bool = True) -> subprocess.CompletedProcess:
+	"""CMD in a process group of its own, output (stderr with it) to LOG
+	(appended) or captured; INPUT on its standard input; bytes instead of
+	text without TEXT.  Killed with its group on timeout or when crcap is.
+	Every child crcap starts goes through here."""
 	out = subprocess.PIPE if capture else None
+	if input is not None:
+		stdin = subprocess.PIPE
 	logf = None
 	if log:
 		logf = open(log, 'a')
@@ -112,11 +118,11 @@ def run(cmd: Sequence[str], *, cwd: Optional[str] = None,
 	try:
 		p = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdin=stdin,
 				     stdout=out, stderr=subprocess.STDOUT if out else None,
-				     start_new_session=True, text=True)
+				     start_new_session=True, text=text)
 		with _children_lock:
 			_children[p.pid] = p
 		try:
-			stdout, _ = p.communicate(timeout=timeout)
+			stdout, _ = p.communicate(input=input, timeout=timeout)
 		except subprocess.TimeoutExpired:
 			os.killpg(p.pid, signal.SIGKILL)
 			stdout, _ = p.communicate()
@@ -137,10 +143,11 @@ def run(cmd: Sequence[str], *, cwd: Optional[str] = None,
 		tail = ''
 		if log:
 			tail = '\n' + tail_of(log, 15)
-		elif capture and stdout:
+		elif capture and stdout and text:
 			tail = '\n' + '\n'.join(stdout.splitlines()[-15:])
 		raise Error(f'{" ".join(cmd[:3])}... exited with {p.returncode}{where}{tail}')
-	return subprocess.CompletedProcess(p.args, p.returncode, stdout or '', '')
+	return subprocess.CompletedProcess(p.args, p.returncode,
+					   stdout or ('' if text else b''), '')
 
 
 def tail_of(path: str, n: int) -> str:

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0
+"""scripts/crcap lint: everything the project ships, through the linters a
+maintainer runs on it.
+
+ * every patch, and every C file the project ships (the suite, the tools,
+   the KUnit code), under the tree's own scripts/checkpatch.pl --strict;
+ * every Python file under Debian's flake8 (pyflakes, and pycodestyle's
+   checks that do not fight the kernel's tabs: see FLAKE8);
+ * every shell script (by name or by "#!" line) under Debian's shellcheck;
+ * the suite compiled with gcc -Wextra and clang, without a warning;
+ * every file covered by MAINTAINERS (get_maintainer.pl).
+
+Each linter is shown able to fail by crcap_tool_test.py, on a file made to
+break it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from typing import List, Optional
+
+import crcap_guest as G
+import crcap_util as util
+from crcap_parser import Status, Test
+from crcap_tree import Kernel, Project, SERIES_DIR, ST_DIR
+
+# Debian's flake8 runs under Debian's python3 (python3-flake8).
+FLAKE8 = ['/usr/bin/python3', '-m', 'flake8']
+# The project's Python is indented with tabs and aligns continuation
+# lines with tabs, as tools/testing/kunit does: pycodestyle's indentation
+# (E1, W191) and inline-comment spacing (E26) checks count spaces and are
+# left out; everything else, pyflakes (F) included, is on.
+FLAKE8_ARGS = ['--max-line-length=100', '--extend-ignore=E1,W191,E26']
+C_FILES = ('.c', '.h')
+
+
+def check(name: str, cmd: List[str], cwd: Optional[str] = None, why: str = '') -> Test:
+	"""A leaf from a command: passes when it exits 0; its output is the
+	log."""
+	p = util.run(cmd, cwd=cwd, capture=True, check=False)
+	ok = p.returncode == 0
+	log = p.stdout.splitlines()[-20:]
+	reason = ''
+	if not ok:
+		reason = why or f'exit {p.returncode}'
+		findings = [line for line in p.stdout.splitlines() if line.strip()]
+		if findings:
+			reason += f': {len(findings)} lines, first: {findings[0][:160]}'
+	return Test(name, Status.PASS if ok else Status.FAIL, reason, log=log)
+
+
+def _id(prefix: str, path: str) -> str:
+	return prefix + re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')
+
+
+def is_shell(path: str) -> bool:
+	if path.endswith('.sh'):
+		return True
+	try:
+		with open(path, 'rb') as f:
+			first = f.readline(80)
+	except OSError:
+		return False
+	return bool(re.match(rb'#!\s*/(usr/)?bin/(env )?(ba|da)?sh\b', first))
+
+
+def is_python(path: str) -> bool:
+	if path.endswith('.py'):
+		return True
+	try:
+		with open(path, 'rb') as f:
+			return b'python' in f.readline(80)
+	except OSError:
+		return False
+
+
+def checkpatch(kernel: Kernel, path: str, name: str) -> Test:
+	args = ['--strict', '--terse'] + ([] if path.endswith('.patch') else ['-f'])
+	return check(name, ['perl', 'scripts/checkpatch.pl', *args, path], cwd=kernel.src,
+		     why=os.path.basename(path))
+
+
+def flake8(path: str, name: str) -> Test:
+	return check(name, FLAKE8 + FLAKE8_ARGS + [path], why=os.path.basename(path))
+
+
+def shellcheck(path: str, name: str) -> Test:
+	return check(name, ['shellcheck', '-x', path], cwd=os.path.dirname(path),
+		     why=os.path.basename(path))
+
+
+def lint(project: Project, kernel: Kernel) -> Test:
+	s = Test('lint')
+	pdir = os.path.join(project.top, SERIES_DIR)
+	patches = sorted(os.path.relpath(os.path.join(d, f), pdir)
+			 for d, _, fs in os.walk(pdir) for f in fs if f.endswith('.patch'))
+	for p in patches:
+		tid = 'checkpatch_' + p.replace('/', '_')[:4] if '/' not in p else \
+			'checkpatch_' + p.split('/')[0].replace('.', '_') + '_' + p.split('/')[-1][:4]
+		s.add(checkpatch(kernel, os.path.join(pdir, p), tid))
+	files = project.files('.')
+	shipped = [f for f in files if not f.startswith(SERIES_DIR + '/')
+		   and '/test_data/' not in f]
+	for f in shipped:
+		path = os.path.join(project.top, f)
+		if f.endswith(C_FILES):
+			# The suite's ids as before: checkpatch_f_<file>.
+			tid = ('checkpatch_f_' + os.path.basename(f).replace('.', '_')
+			       if f.startswith(ST_DIR + '/') else _id('checkpatch_f_', f))
+			s.add(checkpatch(kernel, path, tid))
+		elif is_python(path):
+			s.add(flake8(path, _id('flake8_', f)))
+		elif is_shell(path):
+			s.add(shellcheck(path, _id('shellcheck_', f)))
+	# gcc -Wall -Wextra and clang: no warning from the suite's code (the
+	# harness header's own are upstream's, not counted).
+	for cc in ('gcc', 'clang'):
+		s.add(compiles_clean(kernel, cc))
+	s.add(maintainers(project, kernel, files))
+	return s.finish()
+
+
+def maintainers(project: Project, kernel: Kernel, files: List[str]) -> Test:
+	with open(os.path.join(project.top, 'MAINTAINERS')) as f:
+		entry = f.readline().strip()
+
+	def covered(f: str) -> bool:
+		p = util.run(['perl', os.path.join(kernel.src, 'scripts/get_maintainer.pl'),
+			      '--no-tree', '--no-git', '--mpath',
+			      os.path.join(project.top, 'MAINTAINERS'), '-f', f],
+			     cwd=project.top, capture=True, check=False)
+		return f':{entry})' in p.stdout
+
+	ok = G.parallel([lambda f=f: covered(f) for f in files], os.cpu_count() or 2)
+	missing = [f for f, c in zip(files, ok) if not c]
+	return Test('maintainers_covers_every_file', Status.FAIL if missing else Status.PASS,
+		    f'not covered: {", ".join(missing[:5])}' if missing else '')
+
+
+def compiles_clean(kernel: Kernel, cc: str) -> Test:
+	name = f'suite_builds_without_warnings_{cc}'
+	if not shutil.which(cc):
+		return Test(name, Status.SKIP, f'no {cc} (Debian package {cc})')
+	obj = os.path.join(kernel.build, f'kselftest-{cc}-{kernel.name}')
+	shutil.rmtree(obj, ignore_errors=True)
+	p = util.run(['make', '-C', os.path.join(kernel.src, 'tools/testing/selftests'),
+		      'TARGETS=checkpoint_restore', f'CC={cc}', f'O={obj}', f'-j{os.cpu_count() or 2}',
+		      '--output-sync=target',	# whole lines: a file name with its warning
+		      'USERCFLAGS=-Wextra'], capture=True, check=False)
+	out = p.stdout.splitlines()
+	ours = [line for line in out if re.search(r'(warning|error):', line) and
+		'kselftest_harness.h' not in line]
+	ok = p.returncode == 0 and not ours
+	return Test(name, Status.PASS if ok else Status.FAIL,
+		    '' if ok else f'{len(ours)} warnings/errors (exit {p.returncode})', log=ours[:20])

@@ -1,0 +1,435 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The stages of a crcap run.  Each takes what it needs from a Request and
+returns a Stage: the Tests it produced and what it took; crcap.py's
+commands put stages in order, crcap_report.py reports what they returned.
+
+What runs where is the table crcap_suites.SUITES, not flags: a guest's
+plan (crcap_suites.GuestPlan) is made for a place ("uml", "mutant",
+"submission", "qemu"), and its results come back by suite name.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import crcap_criu
+import crcap_guest as G
+import crcap_kernel as K
+import crcap_lint as L
+import crcap_mutants as M
+import crcap_qemu as Q
+import crcap_submission as SUB
+import crcap_suites as S
+import crcap_tables
+import crcap_tree as T
+import crcap_util as util
+from crcap_parser import Status, Test
+from crcap_util import Error, say
+
+UML_TIMEOUT = 600.0	# seconds a UML guest may take (--timeout overrides)
+QEMU_SELFCHECK_HANG = 20.0	# a QEMU guest boots in ~3 s under TCG
+UML_SELFCHECK_HANG = 4.0
+
+DEBIAN_PACKAGES = [
+	'bc', 'bison', 'build-essential', 'cpio', 'flex', 'kmod', 'libcap-dev',
+	'libcap2-bin', 'libelf-dev', 'libselinux1-dev', 'libssl-dev', 'patch',
+	'perl', 'rsync', 'xz-utils', 'checkpolicy', 'gnuplot-nox', 'secilc',
+	'semodule-utils', 'setools', 'selinux-policy-default', 'selinux-policy-dev',
+	'linux-source-6.12', 'linux-source-6.1', 'util-linux', 'python3', 'clang',
+	'ccache',
+	# lint: what the project ships, checked with Debian's linters
+	'shellcheck', 'python3-flake8',
+	# the guests that boot Debian's own kernels
+	'qemu-system-x86', 'busybox-static', 'policycoreutils',
+	# CRIU, built from ../shared/vendor for the end-to-end cases
+	*crcap_criu.BUILD_PACKAGES,
+]
+
+
+@dataclass
+class Request:
+	"""What a command was asked to do (from the command line)."""
+	command: str = 'test'
+	kernel: str = '6.12'
+	quick: bool = False
+	timeout: Optional[float] = None		# every guest's; None: each kind's own
+	json: Optional[str] = None
+	raw: bool = False
+	output: Optional[str] = None
+	cmd: List[str] = field(default_factory=list)
+	tables: bool = False
+
+
+@dataclass
+class Stage:
+	"""What one stage returns: its suites and its timings (seconds)."""
+	tests: List[Test] = field(default_factory=list)
+	timings: Dict[str, float] = field(default_factory=dict)
+	lines: List[str] = field(default_factory=list)	# tables for people
+
+	def add(self, other: 'Stage') -> 'Stage':
+		self.tests += other.tests
+		self.timings.update(other.timings)
+		self.lines += other.lines
+		return self
+
+
+def timed(name: str, fn: Callable[[], List[Test]]) -> Stage:
+	t = time.monotonic()
+	tests = fn()
+	return Stage(tests, {name: time.monotonic() - t})
+
+
+@dataclass
+class GuestResult:
+	"""A guest plan's suites by name (kselftest, crcheck, selinux, kunit,
+	clone3, guest), and how long the guests took."""
+	suites: Dict[str, Test]
+	seconds: float
+
+	def stage(self, name: str) -> Stage:
+		return Stage(list(self.suites.values()), {name: self.seconds})
+
+
+class Stages:
+	"""The steps of a run, on one build directory."""
+
+	def __init__(self, top: str, req: Request, build: Optional[str] = None):
+		self.top = top
+		self.req = req
+		self.project = T.Project(top)
+		self.build = os.path.abspath(build or os.environ.get('CRCAP_BUILD') or
+					     os.path.join(top, '.build'))
+		self.jobs = int(os.environ.get('CRCAP_JOBS') or os.cpu_count() or 2)
+		self.results = os.path.join(self.build, 'results')
+
+	# ---------------------------------------------------------- basics
+
+	def kernel(self, spec: Optional[str] = None) -> T.Kernel:
+		return T.kernel_for(spec or self.req.kernel, self.build)
+
+	def uml(self, linux: str) -> G.Uml:
+		return G.Uml(self.top, self.build, linux, self.req.timeout or UML_TIMEOUT)
+
+	def start(self, need_root: str = '') -> None:
+		G.check_path(self.build, 'the build directory')
+		if need_root and os.geteuid() != 0:
+			raise Error(f'{need_root} needs root; run it as root '
+				    '(sudo scripts/crcap ...)')
+		util.BuildLock(self.build).acquire()
+		os.makedirs(self.results, exist_ok=True)
+
+	def deps(self, install: bool = True, quiet: bool = False) -> None:
+		missing = []
+		for p in DEBIAN_PACKAGES:
+			q = util.run(['dpkg-query', '-W', '-f=${Status}', p], capture=True,
+				     check=False)
+			if 'install ok installed' not in q.stdout:
+				missing.append(p)
+		if not missing:
+			if not quiet:
+				say(f'deps: all {len(DEBIAN_PACKAGES)} packages present')
+			return
+		if not install:
+			raise Error(f'missing packages: {" ".join(missing)}; run "scripts/crcap deps"')
+		if os.geteuid() != 0:
+			raise Error(f'installing {" ".join(missing)} needs root: '
+				    'run "sudo scripts/crcap deps"')
+		say(f'deps: installing {" ".join(missing)}')
+		os.makedirs(self.build, exist_ok=True)
+		log = os.path.join(self.build, 'apt.log')
+		env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+		util.run(['apt-get', 'update', '-qq'], log=log, env=env)
+		util.run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', *missing],
+			 log=log, env=env)
+
+	def prepare(self, kernel: T.Kernel) -> None:
+		T.Tree(self.project, kernel).prepare()
+
+	def build_all(self, kernel: T.Kernel) -> Stage:
+		"""Tree, kernel, selftests, external module, tools, SELinux files."""
+		t = time.monotonic()
+		self.prepare(kernel)
+		K.build_linux(self.project, kernel, self.jobs)
+		K.build_selftests(kernel)
+		K.build_extmod(self.project, kernel)
+		K.build_tools(self.project, self.build)
+		G.install_uml_init(self.top, self.build)
+		S.install_guest_files(self.project, self.build)
+		say(f'build {kernel.name}: ready in {util.elapsed(t)}')
+		return Stage(timings={f'build {kernel.name}': time.monotonic() - t})
+
+	# ---------------------------------------------------------- UML guests
+
+	def guests(self, kernel: T.Kernel, where: str, place: str = 'uml',
+		   linux: Optional[str] = None, shards: int = 2, tag: str = '') -> GuestResult:
+		"""The suites SUITES runs at PLACE, in SHARDS UML guests at once."""
+		plan = S.GuestPlan(self.project, kernel, self.build, shards, place)
+		base = os.path.join(self.results, f'{where}{tag}')
+		tasks = []
+		for i, items in enumerate(plan.shards):
+			res = f'{base}-{"abcdefgh"[i]}'
+			tasks.append(lambda res=res, items=items, n='abcdefgh'[i]:
+				     self.uml(linux or kernel.linux).boot(
+					     res, plan.job(items, res), name=n))
+		t = time.monotonic()
+		runs = G.parallel(tasks, len(tasks))
+		secs = time.monotonic() - t
+		if place == 'uml':
+			S.save_costs(self.build, kernel.name, runs)
+		suites = S.guest_suites(plan, runs, where)
+		suites['guest'].log.append(f'{len(runs)} guests in parallel, boot to all '
+					   f'results in {secs:.1f}s')
+		return GuestResult(suites, secs)
+
+	# ---------------------------------------------------------- host
+
+	def host(self, kernel: T.Kernel) -> Stage:
+		def run() -> List[Test]:
+			res = os.path.join(self.results, 'host')
+			out = S.host_programs(kernel, res)
+			out.append(S.host_run_tests(kernel, res))
+			out.append(S.host_as_user(kernel, res))
+			out.append(S.host_crcheck(self.project, self.build, res))
+			out.append(S.host_criu(self.project, self.build, self.jobs, res))
+			return out
+		return timed('host suites', run)
+
+	# ---------------------------------------------------------- the judge
+
+	def selfcheck(self, kernel: T.Kernel, qemu: bool = True) -> Stage:
+		"""The judge proven on every backend: each failure kind reported."""
+		t = time.monotonic()
+		G.install_uml_init(self.top, self.build)
+		out = [G.selfcheck('uml', self.uml(kernel.linux), self.results,
+				   self.req.timeout or UML_SELFCHECK_HANG)]
+		if qemu:
+			try:
+				k = Q.debian_kernels(self.build, ('6.1',))[0]
+				root = Q.busybox_root(self.top, os.path.join(self.build, 'selfcheck-root'))
+				initrd = os.path.join(self.build, 'selfcheck-initrd.gz')
+				root.cpio(initrd)
+				g = G.Qemu(k.vmlinuz, initrd, UML_TIMEOUT, mem='256', smp=1)
+				out.append(G.selfcheck('qemu', g, self.results,
+						       self.req.timeout or QEMU_SELFCHECK_HANG))
+			except Error as e:
+				out.append(Test('selfcheck.qemu', subtests=[
+					Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish())
+		return Stage(out, {'selfcheck': time.monotonic() - t})
+
+	# ---------------------------------------------------------- mutants
+
+	def mutants(self, kernel: T.Kernel, base: GuestResult) -> Stage:
+		"""Every mutant kernel runs what the kernel's guests run; each must
+		be killed by named cases (or degrade, without the series)."""
+		ms = M.mutants(self.project, kernel)
+		heavy = [m for m in ms if M.heavy(m)]
+		light = [m for m in ms if not M.heavy(m)]
+		st = Stage()
+		t = time.monotonic()
+		G.parallel([lambda: [M.build(self.project, kernel, m, self.jobs) for m in heavy],
+			    lambda: [M.build(self.project, kernel, m, 1) for m in light]], 2)
+		st.timings[f'mutants {kernel.name}: builds'] = time.monotonic() - t
+		t = time.monotonic()
+		where = f'uml-{kernel.name}'
+		runs = G.parallel([lambda m=m: (m, self.guests(
+			kernel, where, place='mutant', linux=m.linux, shards=1, tag=f'.{m.name}'))
+			for m in ms], 2)
+		st.timings[f'mutants {kernel.name}: guests'] = time.monotonic() - t
+		suite = Test(f'{kernel.name}.mutants')
+		res = {}
+		for m, got in runs:
+			res[m.name] = suite.add(M.verdict(m, base.suites, got.suites))
+		lines = M.table(kernel, ms, res)
+		suite.log += lines
+		st.tests.append(suite.finish())
+		st.lines += lines
+		return st
+
+	# ---------------------------------------------------------- Debian's kernels
+
+	def debian(self, kernels: List[T.Kernel]) -> Stage:
+		"""Debian's own 6.1 and 6.12 kernels under QEMU: the selftests built
+		from Debian's tree of the same series, crcheck, and criu under
+		Debian's reference policy with the criu module, enforcing
+		(crcap_qemu.py), then the policy ablation."""
+		st = Stage()
+		t0 = time.monotonic()
+		trees = {k.name: k for k in kernels}
+		try:
+			ks = [k for k in Q.debian_kernels(self.build, tuple(trees)) if k.series in trees]
+			say('debian: ' + ', '.join(f'{k.package} {k.version}' for k in ks))
+			criu, how = crcap_criu.find(self.top, self.build, self.jobs)
+			if not criu:
+				raise Error(f'no criu for the Debian-kernel guests: {how}')
+			pols = {'criu': Q.build_policy(self.top, self.build, 'criu'),
+				'without_capability2': Q.build_policy(
+					self.top, self.build, 'without_capability2', True)}
+			root = Q.make_root(self.top, os.path.join(self.build, 'debian-root'),
+					   [t.kselftest for t in trees.values()],
+					   os.path.join(self.build, 'tools'), criu, pols)
+			base = os.path.join(self.build, 'debian-root.gz')
+			root.cpio(base)
+			initrds = {}
+			for name, tk in trees.items():
+				ks_gz = os.path.join(self.build, f'debian-kselftest-{name}.gz')
+				Q.kselftest_archive(tk.kselftest, os.path.join(
+					self.build, f'debian-kselftest-{name}'), ks_gz)
+				initrds[name] = os.path.join(self.build, f'debian-initrd-{name}.gz')
+				Q.concat([base, ks_gz], initrds[name])
+		except Error as e:
+			st.tests.append(Test('debian.setup', subtests=[
+				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish())
+			return st
+		# One after the other: TCG is CPU-bound, and each guest's boot to
+		# all results is a figure of its own.
+		for k in ks:
+			run = Q.guest(k, initrds[k.series], self.req.timeout).boot(
+				os.path.join(self.results, k.name), Q.JOB, name=k.name)
+			say(f'{k.name}: guest done in {run.seconds:.1f} s '
+			    f'({run.failure or f"exit {run.exit}"})')
+			st.tests += Q.verdicts(k, run)
+			st.timings[f'{k.name} guest'] = run.seconds
+		st.timings['Debian kernel guests'] = time.monotonic() - t0
+		return st.add(self.policy_ablation(ks[0], criu, pols['criu']))
+
+	def policy_ablation(self, k: Q.DebianKernel, criu: str, base: str) -> Stage:
+		"""The criu module without each of its rule blocks, enforcing, in
+		one guest of Debian's kernel: each must be missed."""
+		blocks = Q.rule_blocks(self.top)
+		t = time.monotonic()
+		try:
+			pols = {'criu': base}
+			built = G.parallel([lambda b=b: (b, Q.build_policy(
+				self.top, self.build, f'ablate-{b[1]}', drop=b)) for b in blocks], 2)
+			for b, d in built:
+				pols[f'ablate-{b[1]}'] = d
+			root = Q.make_root(self.top, os.path.join(self.build, 'debian-ablation-root'),
+					   [], os.path.join(self.build, 'tools'), criu, pols, full=False)
+			initrd = os.path.join(self.build, 'debian-ablation-initrd.gz')
+			root.cpio(initrd)
+		except Error as e:
+			return Stage([Test('debian.policy_ablation', subtests=[
+				Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish()])
+		run = Q.guest(k, initrd, self.req.timeout or 60 + 20 * len(blocks)).boot(
+			os.path.join(self.results, 'debian-ablation'), Q.ABLATION_JOB, name=k.name)
+		say(f'policy ablation: {len(blocks)} rule blocks in {time.monotonic() - t:.0f} s')
+		return Stage([Q.ablation_verdicts(run, blocks)],
+			     {'policy ablation': time.monotonic() - t})
+
+	# ---------------------------------------------------------- the series
+
+	def submission(self, k: T.Kernel) -> Stage:
+		"""The series as a maintainer gets it, checked: checkpatch, git am
+		onto the pristine tree, a kernel built from that tree as it is
+		passing the suite and the tree's clone3 tests."""
+		suite, tree = SUB.check(self.project, k, os.path.join(self.build, f'submission-{k.name}'))
+		if not tree:
+			return Stage([suite])
+		am = SUB.am_kernel(k)
+		t = time.monotonic()
+		try:
+			# Built where the tree's own kernel was, from the am'd files:
+			# the files git am wrote are newer than every object, so make
+			# rebuilds them and what depends on them; the rest is the
+			# same bytes the tree's kernel was built from.
+			M.build_at_kernel_paths(self.project, k, am.src, am.obj, self.jobs,
+						f'{am.name} (the series as git am leaves it)')
+			K.build_selftests(am)
+			suite.add(Test('builds', Status.PASS))
+		except Error as e:
+			suite.add(Test('builds', Status.FAIL, str(e).splitlines()[0]))
+			return Stage([suite.finish()])
+		st = Stage(timings={f'build {am.name}': time.monotonic() - t})
+		st.tests.append(suite.finish())
+		return st.add(self.guests(am, f'uml-{am.name}', place='submission')
+			      .stage(f'uml-{am.name} guests'))
+
+	# ---------------------------------------------------------- whole runs
+
+	def kernel_stage(self, k: T.Kernel, first: bool) -> Stage:
+		"""Every suite of one kernel; the host's and the project's with the
+		first."""
+		st = self.build_all(k)
+		if first:	# after the tree: one of its tests reads kunit.py
+			st.tests.append(S.tool_tests(self.project))
+		st.tests.append(S.classmap(self.project, k))
+		if first:
+			st.add(self.host(k))
+		guest = self.guests(k, f'uml-{k.name}')
+		st.add(guest.stage(f'uml-{k.name} guests'))
+		if k.debian:
+			st.tests.append(named(T.roundtrip(self.project, k), f'{k.name}.roundtrip'))
+		if first and not self.req.quick:
+			st.add(self.mutants(k, guest))
+			if k.debian:
+				st.add(self.submission(k))
+		if first:
+			st.tests.append(S.refpolicy(self.project, self.build))
+			st.tests.append(L.lint(self.project, k))
+			st.add(self.selfcheck(k, qemu=not self.req.quick))
+		return st
+
+	def test(self) -> Stage:
+		"""Everything "scripts/crcap test" runs."""
+		t0 = time.monotonic()
+		self.deps(quiet=True)	# .ci/run calls "deps" itself
+		main = self.kernel()
+		kernels = [main]
+		if not self.req.quick and main.name == '6.12':
+			kernels.append(self.kernel('6.1'))
+		st = Stage()
+		for i, k in enumerate(kernels):
+			try:
+				st.add(self.kernel_stage(k, first=(i == 0)))
+			except Error as e:
+				# The rest still runs; this kernel's suites did not.
+				say(f'{k.name}: {e}')
+				st.tests.append(Test(f'{k.name}.build', subtests=[
+					Test('tree_and_build', Status.FAIL, str(e).splitlines()[0],
+					     log=str(e).splitlines()[1:])]).finish())
+		if not self.req.quick and len(kernels) > 1:
+			st.add(self.debian([k for k in kernels if k.debian]))
+		st.timings['total'] = time.monotonic() - t0
+		if self.req.tables:
+			st.lines += crcap_tables.tables(self.results)
+		return st
+
+	# ---------------------------------------------------------- report
+
+	def environment(self) -> dict:
+		env = {'host_kernel': platform.release(), 'cpus': os.cpu_count(),
+		       'date': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+		p = util.run(['git', '-C', self.top, 'rev-parse', 'HEAD'], capture=True, check=False)
+		if p.returncode == 0:
+			env['commit'] = p.stdout.strip()
+		for spec in T.DEBIAN_KERNELS:
+			mk = os.path.join(self.kernel(spec).src, 'Makefile')
+			if os.path.exists(mk):
+				v = dict(re.findall(r'^(VERSION|PATCHLEVEL|SUBLEVEL) = (\d+)',
+						    util.read_text(mk), re.M))
+				env[f'uml-{spec}'] = '.'.join(v.get(x, '?') for x in
+							      ('VERSION', 'PATCHLEVEL', 'SUBLEVEL'))
+		return env
+
+	def kunit_py(self) -> Optional[str]:
+		"""The kernel's own kunit.py, from the first unpacked tree."""
+		for spec in (self.req.kernel, '6.12', '6.1'):
+			try:
+				k = self.kernel(spec)
+			except Error:
+				continue
+			cand = os.path.join(k.src, 'tools/testing/kunit/kunit.py')
+			if os.path.exists(cand):
+				return cand
+		return None
+
+
+def named(t: Test, name: str) -> Test:
+	t.name = name
+	return t
