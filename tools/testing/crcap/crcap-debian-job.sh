@@ -23,17 +23,17 @@ ABLATION=
 # selinux_test needs the UML guests' test policy, not Debian's.
 [ -n "$ABLATION" ] || while IFS=: read -r dir t; do
 	[ "$t" = selinux_test ] && continue
-	cd $K/$dir && crcap_item "kselftest.$dir.$t" timeout -s KILL 300 ./$t
-done <$K/kselftest-list.txt
+	cd "$K/$dir" && crcap_item "kselftest.$dir.$t" timeout -s KILL 300 "./$t"
+done <"$K/kselftest-list.txt"
 cd /
-[ -n "$ABLATION" ] || crcap_item crcheck $G/bin/crcheck_test.sh $G/bin/crcheck
+[ -n "$ABLATION" ] || crcap_item crcheck "$G/bin/crcheck_test.sh" "$G/bin/crcheck"
 crcap_info selftests_done "$(cut -d' ' -f1 /proc/uptime)"
 
 # 2. Debian's policy with the criu module, enforcing: the user checkpoints
 # and restores its own tree with criu; no AVC may be logged.  Then the
 # module without capability2 checkpoint_restore: exactly that denial.
 load() {
-	dd if=$G/policy/$1/policy.33 of=/sys/fs/selinux/load bs=16M 2>/dev/null
+	dd if="$G/policy/$1/policy.33" of=/sys/fs/selinux/load bs=16M 2>/dev/null
 }
 
 # as_user CMD...: as uid 1000 in user_u:user_r:user_t, as a login would
@@ -49,6 +49,7 @@ as_user() {
 	return $rc
 }
 EOT
+# shellcheck source=/dev/null
 . /tmp/as_user
 
 selinux_case() {
@@ -70,7 +71,7 @@ mkdir -p /home/crcap
 mount -t selinuxfs selinuxfs /sys/fs/selinux
 if crcap_item selinux.load_policy load criu; then
 	crcap_item selinux.label setfiles -F -e /proc -e /sys -e /home \
-		$G/policy/criu/file_contexts / /dev /dev/pts
+		"$G/policy/criu/file_contexts" / /dev /dev/pts
 	crcap_item selinux.file_capability setcap cap_checkpoint_restore+ep /usr/sbin/criu
 	# crcap.permissive: collect every denial at once (policy work).
 	grep -q crcap.permissive /proc/cmdline || echo 1 >/sys/fs/selinux/enforce
@@ -82,11 +83,13 @@ if crcap_item selinux.load_policy load criu; then
 	# First the module as it is, which must pass here: else failing
 	# without a block proves nothing.
 	[ -n "$ABLATION" ] && selinux_case ablation_base pass
-	for p in $G/policy/ablate-*; do
-		[ -n "$ABLATION" ] && [ -d "$p" ] || continue
+	for p in "$G"/policy/ablate-*; do
+		if [ -z "$ABLATION" ] || [ ! -d "$p" ]; then
+			continue
+		fi
 		rule=${p##*/ablate-}
-		load ablate-$rule || continue
-		selinux_case ablation.$rule pass
+		load "ablate-$rule" || continue
+		selinux_case "ablation.$rule" pass
 	done
 	[ -n "$ABLATION" ] && exit 0
 	selinux_case selinux.criu_enforcing pass
@@ -95,4 +98,4 @@ if crcap_item selinux.load_policy load criu; then
 	fi
 	echo 0 >/sys/fs/selinux/enforce
 fi
-crcap_info done "$(cut -d' ' -f1 /proc/uptime)"
+crcap_info all_results "$(cut -d' ' -f1 /proc/uptime)"

@@ -58,6 +58,7 @@ crcap_info() {
 crcap_run_job() {
 	crcap_info boot_seconds "$(cut -d' ' -f1 /proc/uptime)"
 	export CRCAP_OUT CRCAP_LIB
+	# shellcheck disable=SC2016 # expanded by the job's shell
 	(cd / && exec "$1" -c '. "$CRCAP_LIB" && . "$0"' "$2") >>"$CRCAP_OUT" 2>&1 </dev/null
 	echo "=== crcap job exit $?" >>"$CRCAP_OUT"
 	crcap_kernel_log
@@ -66,10 +67,12 @@ crcap_run_job() {
 # The kernel log in full: what crcap_dmesg_clear took out of the ring
 # buffer, then the rest.
 crcap_kernel_log() {
-	echo "=== crcap begin kernel.log" >>"$CRCAP_OUT"
-	cat /run/crcap-kernel.log 2>/dev/null >>"$CRCAP_OUT"
-	dmesg >>"$CRCAP_OUT" 2>&1
-	echo "=== crcap end kernel.log exit 0 ms 0" >>"$CRCAP_OUT"
+	{
+		echo "=== crcap begin kernel.log"
+		cat /run/crcap-kernel.log 2>/dev/null
+		dmesg 2>&1
+		echo "=== crcap end kernel.log exit 0 ms 0"
+	} >>"$CRCAP_OUT"
 }
 
 # Empties the ring buffer (a case that reads its own AVCs) without

@@ -84,8 +84,8 @@ def bench(c) -> int:
 		p = util.run([os.path.join(c.project.top, 'tools/checkpoint_restore/criu_test.py'),
 			      criu, os.path.join(c.build, 'tools'), '--bench'],
 			     capture=True, check=False, timeout=900)
-		criu_lines = [l[len('# bench: '):] for l in p.stdout.splitlines()
-			      if l.startswith('# bench: ')] or [f'criu bench: no figures (exit {p.returncode})']
+		criu_lines = [ln[len('# bench: '):] for ln in p.stdout.splitlines()
+			      if ln.startswith('# bench: ')] or [f'criu bench: no figures (exit {p.returncode})']
 
 	print(f'{"":48} {"crcap":>9} {"previous":>9} {"target":>8}')
 	for name, now, before, target in rows:

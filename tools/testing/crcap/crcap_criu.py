@@ -79,7 +79,8 @@ def find(top: str, build: str, jobs: int) -> Tuple[Optional[str], str]:
 	"""(criu binary, where it came from) or (None, why there is none)."""
 	want = os.environ.get('CRCAP_CRIU')
 	if want:
-		if os.path.isfile(want) and os.access(want, os.X_OK) and not want.endswith(('.tar.xz', '.tar.gz')):
+		if os.path.isfile(want) and os.access(want, os.X_OK) and \
+		   not want.endswith(('.tar.xz', '.tar.gz')):
 			v = version(want)
 			if v and v >= (3, 18):
 				return want, f'CRCAP_CRIU={want} ({v[0]}.{v[1]})'

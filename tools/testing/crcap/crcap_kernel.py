@@ -35,7 +35,7 @@ def merged_fragment(project: Project) -> str:
 	for f in fragments(project):
 		out.append(f'# {f}')
 		with open(os.path.join(project.top, f)) as fh:
-			out += [l.rstrip() for l in fh if re.match(r'^(CONFIG_|# CONFIG_)', l)]
+			out += [ln.rstrip() for ln in fh if re.match(r'^(CONFIG_|# CONFIG_)', ln)]
 	return '\n'.join(out) + '\n'
 
 
@@ -120,21 +120,21 @@ def build_linux(project: Project, kernel: Kernel, jobs: int, what: str = '',
 
 	def progress():	# a line a minute while a long build runs
 		while not done.wait(60):
-			n = sum(1 for l in open(log, errors='replace')
-				if re.match(r'^\s+(CC|AS|LD|AR) ', l))
+			n = sum(1 for ln in open(log, errors='replace')
+				if re.match(r'^\s+(CC|AS|LD|AR) ', ln))
 			say(f'build {what or kernel.name}: {util.elapsed(t)}, {n} objects so far')
 
 	threading.Thread(target=progress, daemon=True).start()
 	try:
 		util.run((wrap or []) + cmd, log=log)
 	except Error:
-		errors = [l for l in util.tail_of(log, 400).splitlines()
-			  if 'error' in l.lower()][:12]
+		errors = [ln for ln in util.tail_of(log, 400).splitlines()
+			  if 'error' in ln.lower()][:12]
 		raise Error(f'{what or kernel.name}: the kernel build failed (log: {log})\n  '
 			    + '\n  '.join(errors))
 	finally:
 		done.set()
-	objs = sum(1 for l in open(log, errors='replace') if re.match(r'^\s+(CC|AS|LD|AR) ', l))
+	objs = sum(1 for ln in open(log, errors='replace') if re.match(r'^\s+(CC|AS|LD|AR) ', ln))
 	say(f'build {what or kernel.name}: linux ({objs} objects rebuilt, '
 	    f'{util.elapsed(t)})')
 
@@ -151,7 +151,7 @@ def build_selftests(kernel: Kernel) -> None:
 	# The selftests' Makefile goes on past a target that does not build
 	# and exits 0: its log decides.
 	with open(log, errors='replace') as f:
-		broken = [l.rstrip() for l in f if re.search(r'\*\*\* \[|: error: ', l)]
+		broken = [ln.rstrip() for ln in f if re.search(r'\*\*\* \[|: error: ', ln)]
 	if broken:
 		raise Error(f'{kernel.name}: the selftests do not build (log: {log})\n  '
 			    + '\n  '.join(broken[:10]))
@@ -190,7 +190,6 @@ def build_tools(project: Project, build: str) -> str:
 	util.run(['make', '-s', '-C', os.path.join(project.top, 'tools/checkpoint_restore'),
 		  f'OUTPUT={out}'], log=os.path.join(out, 'build.log'))
 	return out
-
 
 
 def _read_bytes(path: str) -> bytes:

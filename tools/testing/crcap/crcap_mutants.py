@@ -71,17 +71,17 @@ def parse_edits(text: str, where: str = MUTANTS) -> List[Mutant]:
 	to find (context or lines taken out).  A malformed stanza is an error."""
 	out: List[Mutant] = []
 	for n, stanza in enumerate(re.split(r'\n\n+', text)):
-		lines = [l for l in stanza.split('\n') if l and not l.startswith('#')]
+		lines = [ln for ln in stanza.split('\n') if ln and not ln.startswith('#')]
 		if not lines:
 			continue
 		head = lines[0].split()
 		block = lines[2:]
-		if len(head) != 2 or len(lines) < 3 or any(l[0] not in ' -+' for l in block) \
-		   or not any(l[0] in '-+' for l in block) or not any(l[0] in ' -' for l in block):
+		if len(head) != 2 or len(lines) < 3 or any(ln[0] not in ' -+' for ln in block) \
+		   or not any(ln[0] in '-+' for ln in block) or not any(ln[0] in ' -' for ln in block):
 			raise Error(f'{where}: stanza {n + 1} ("{lines[0][:40]}") is not '
 				    'NAME PATH / description / diff block')
-		old = ''.join(l[1:] + '\n' for l in block if l[0] in ' -')
-		new = ''.join(l[1:] + '\n' for l in block if l[0] in ' +')
+		old = ''.join(ln[1:] + '\n' for ln in block if ln[0] in ' -')
+		new = ''.join(ln[1:] + '\n' for ln in block if ln[0] in ' +')
 		out.append(Mutant(head[0], lines[1], [], edits=[Edit(head[1], old, new)]))
 	if len({m.name for m in out}) != len(out):
 		raise Error(f'{where}: two mutants have the same name')
@@ -258,4 +258,3 @@ def table(kernel: Kernel, ms: List[Mutant], results: Dict[str, Test]) -> List[st
 		if m.edits:
 			out.append(f'{"":<28} {m.what.split(": ", 1)[-1]}')
 	return out
-

@@ -293,7 +293,7 @@ def parse_tap(raw: Iterable[str], name: str) -> Test:
 	lines = _lines(raw)
 	group = Test(name=name)
 	p = _Parser(lines)
-	base = min((l.indent for l in lines if l.text), default=0)
+	base = min((ln.indent for ln in lines if ln.text), default=0)
 	p.level(group, base)
 	return group.finish()
 

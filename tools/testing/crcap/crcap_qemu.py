@@ -461,7 +461,7 @@ def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 	t = g.add(Test('boots_debian_kernel', Status.PASS if ok else Status.FAIL,
 		       '' if ok else 'the guest did not report the kernel it runs'))
 	t.log.append(f'{k.package} {k.version}: {line[:160] or "?"}')
-	done = blocks.get('info.done')
+	done = blocks.get('info.all_results')
 	boot = blocks.get('info.boot_seconds')
 	if done and boot and done.lines and boot.lines:
 		t.log.append(f'boot {boot.lines[0]} s, all results at {done.lines[0]} s '
@@ -490,11 +490,12 @@ def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]]) -> Test:
 			s.add(Test(name, Status.CRASHED, f'the guest never ran it ({run.failure or "?"})'))
 			continue
 		avc = sorted(set(denials(got.get(f'ablation.{name}.avc', G.Block()).lines)))
-		outcome = next((l[len('# outcome: '):].strip() for l in b.lines
-				if l.startswith('# outcome: ')), f'exit {b.exit}')
+		outcome = next((ln[len('# outcome: '):].strip() for ln in b.lines
+				if ln.startswith('# outcome: ')), f'exit {b.exit}')
 		needed = b.exit != 0 or bool(avc)
 		t = s.add(Test(name, Status.PASS if needed else Status.FAIL,
 			       '' if needed else f'{f}: criu works without it and logs no denial: '
 			       'the rule has no case'))
-		t.log.append(f'{f}: without it, {"criu " + outcome[:160] if b.exit else "denied " + str(avc[:2])}')
+		seen = f'criu {outcome[:160]}' if b.exit else f'denied {avc[:2]}'
+		t.log.append(f'{f}: without it, {seen}')
 	return s.finish()

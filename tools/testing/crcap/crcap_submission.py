@@ -78,9 +78,9 @@ def parse_spec(project: Project) -> Tuple[str, List[Commit]]:
 def _maintainers_entry(project: Project, paths: List[str]) -> List[str]:
 	"""The project's MAINTAINERS entry, with F: lines for PATHS only."""
 	with open(os.path.join(project.top, 'MAINTAINERS')) as f:
-		lines = [l.rstrip('\n') for l in f]
-	head = [l for l in lines if not l.startswith(('F:', 'K:'))]
-	keys = [l for l in lines if l.startswith('K:')]
+		lines = [ln.rstrip('\n') for ln in f]
+	head = [ln for ln in lines if not ln.startswith(('F:', 'K:'))]
+	keys = [ln for ln in lines if ln.startswith('K:')]
 	return head + [f'F:\t{p}' for p in sorted(paths)] + keys
 
 
@@ -178,7 +178,8 @@ def _fill_cover(path: str, cover: str) -> None:
 	with open(path) as f:
 		text = f.read()
 	text = text.replace('*** SUBJECT HERE ***', subject.strip())
-	text = text.replace('*** BLURB HERE ***', blurb.strip() + '\n\nSigned-off-by: crcap <crcap@crcap.invalid>')
+	text = text.replace('*** BLURB HERE ***',
+			    blurb.strip() + '\n\nSigned-off-by: crcap <crcap@crcap.invalid>')
 	with open(path, 'w') as f:
 		f.write(text)
 

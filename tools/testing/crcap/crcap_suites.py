@@ -47,8 +47,8 @@ def programs(kernel: Kernel, target: str = 'checkpoint_restore') -> List[str]:
 	lst = os.path.join(kernel.kselftest, 'kselftest-list.txt')
 	try:
 		with open(lst) as f:
-			names = [l.strip().split(':', 1)[1] for l in f
-				 if l.startswith(target + ':')]
+			names = [ln.strip().split(':', 1)[1] for ln in f
+				 if ln.startswith(target + ':')]
 	except OSError:
 		raise util.Error(f'no kselftest install at {kernel.kselftest}: '
 				 'run "scripts/crcap build"')
@@ -143,8 +143,10 @@ class GuestPlan:
 				lines += [
 					'if [ -e /sys/fs/selinux/load ]; then',
 					f'	crcap_item selinux.load_mdp sh -c \'cat "$1" >/sys/fs/selinux/load\' - {q(sel)}/mdp.bin',
-					f'	if crcap_item selinux.load_test_policy sh -c \'cat "$1" >/sys/fs/selinux/load && echo 1 >/sys/fs/selinux/enforce\' - {q(sel)}/crcap_test.bin; then',
-					f'		crcap_item selinux.selinux_test timeout --signal KILL {PROGRAM_TIMEOUT} ./{SELINUX_PROGRAM}',
+					'	if crcap_item selinux.load_test_policy sh -c \'cat "$1" >/sys/fs/selinux/load'
+					f' && echo 1 >/sys/fs/selinux/enforce\' - {q(sel)}/crcap_test.bin; then',
+					'		crcap_item selinux.selinux_test timeout --signal KILL '
+					f'{PROGRAM_TIMEOUT} ./{SELINUX_PROGRAM}',
 					f'		crcap_item selinux.crcheck {q(guest)}/crcheck_test.sh {q(tools)}/crcheck selinux',
 					'		echo 0 >/sys/fs/selinux/enforce',
 					'	fi',
@@ -461,7 +463,8 @@ def classmap(project: Project, kernel: Kernel) -> Test:
 	pc = os.path.join(sel, 'policy.conf')
 	s.add(_check('mdp_builds',
 		     f'make -s -C {shlex.quote(kernel.src)} O={shlex.quote(kernel.obj)} ARCH=um scripts '
-		     f'&& {shlex.quote(mdp)} {shlex.quote(pc)} {shlex.quote(os.path.join(sel, "file_contexts"))}'))
+		     f'&& {shlex.quote(mdp)} {shlex.quote(pc)} '
+		     f'{shlex.quote(os.path.join(sel, "file_contexts"))}'))
 	s.add(Test('mdp_policy_has_permission', _policy_has_perm(pc),
 		   'capability2 or cap2_userns lacks checkpoint_restore in the mdp policy'))
 	s.add(_mdp_compile(sel))

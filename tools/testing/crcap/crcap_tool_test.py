@@ -138,7 +138,7 @@ class ParserTest(unittest.TestCase):
 
 	def test_kunit_crash_mid_suite(self):
 		log = data('uml_6.12_kernel.log')
-		cut = [l for l in log if 'init_ns_owner_of_child_ns' not in l]
+		cut = [ln for ln in log if 'init_ns_owner_of_child_ns' not in ln]
 		end = next(i for i, l in enumerate(cut) if 'ok 12 child_ns_cap_sys_admin' in l)
 		t = P.parse_tap(P.ktap_from_kernel_log(cut[:end]), 'builtin')
 		self.assertEqual(Status.FAIL, t.status)
@@ -353,7 +353,8 @@ class GuestTest(unittest.TestCase):
 		6.1.0-56-amd64 Linux version 6.1.0-56-amd64
 		=== crcap end info.kernel exit 0 ms 0
 		=== crcap begin selinux.criu_enforcing.avc
-		[   24.1] audit: type=1400 audit(1.2:26): avc:  denied  { sigkill } for  pid=3009 comm="sh" scontext=user_u:user_r:user_t:s0 tcontext=user_u:user_r:criu_t:s0 tclass=process permissive=0
+		[   24.1] audit: type=1400 avc:  denied  { sigkill } for  pid=3009 comm="sh" \
+		scontext=user_u:user_r:user_t:s0 tcontext=user_u:user_r:criu_t:s0 tclass=process
 		=== crcap end selinux.criu_enforcing.avc exit 0 ms 12
 		=== crcap begin kselftest.checkpoint_restore.set_tid_test
 		TAP version 13
@@ -444,6 +445,48 @@ class GuestTest(unittest.TestCase):
 		self.assertIn('t:file', Q.drop_block(text, 'b'))
 		with self.assertRaises(util.Error):
 			Q.drop_block(text, 'c')
+
+
+class LintTest(unittest.TestCase):
+	"""Each linter crcap lint runs can fail: a file made to break it."""
+
+	def setUp(self):
+		self.d = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, self.d)
+
+	def write(self, name, text):
+		path = os.path.join(self.d, name)
+		with open(path, 'w') as f:
+			f.write(text)
+		return path
+
+	@unittest.skipUnless(os.path.exists(L.FLAKE8[0]) and
+			     util.run(L.FLAKE8 + ['--version'], capture=True, check=False).returncode == 0,
+			     'no Debian flake8 (python3-flake8)')
+	def test_flake8_fails_on_an_unused_import(self):
+		bad = self.write('bad.py', 'import os\n')
+		self.assertEqual(Status.FAIL, L.flake8(bad, 'x').status)
+		good = self.write('good.py', 'def f():\n\treturn 1\n')	# tabs are fine
+		self.assertEqual(Status.PASS, L.flake8(good, 'x').status)
+
+	@unittest.skipUnless(shutil.which('shellcheck'), 'no shellcheck (Debian package shellcheck)')
+	def test_shellcheck_fails_on_an_unquoted_variable(self):
+		bad = self.write('bad.sh', '#!/bin/sh\nrm $1\n')
+		self.assertEqual(Status.FAIL, L.shellcheck(bad, 'x').status)
+		self.assertTrue(L.is_shell(bad))
+		self.assertEqual(Status.PASS, L.shellcheck(self.write('ok.sh', '#!/bin/sh\nrm "$1"\n'),
+							   'x').status)
+
+	def test_checkpatch_fails_on_a_style_error(self):
+		tree = next((os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(k))))
+			     for k in [kunit_py()] if k), None)
+		if not tree:
+			self.skipTest('no unpacked kernel tree with scripts/checkpatch.pl')
+		k = mock.Mock(src=tree)
+		bad = self.write('bad.c', '// SPDX-License-Identifier: GPL-2.0\nint f(void) {\n\treturn 0;\n}\n')
+		self.assertEqual(Status.FAIL, L.checkpatch(k, bad, 'x').status)
+		good = self.write('good.c', '// SPDX-License-Identifier: GPL-2.0\nint f(void)\n{\n\treturn 0;\n}\n')
+		self.assertEqual(Status.PASS, L.checkpatch(k, good, 'x').status)
 
 
 class MutantSpecTest(unittest.TestCase):
@@ -592,6 +635,7 @@ class FakeWorld:
 		for b in ('selinux.load_policy', 'selinux.label'):
 			out += block(b)
 		out += block('selinux.context', [Q.USER_CONTEXT])
+		out += block('info.all_results', ['20.0']) + block('info.boot_seconds', ['2.5'])
 		out += block('selinux.criu_enforcing', self.TAP)
 		out += block('selinux.criu_without_capability2', self.TAP)
 		avc = ('avc:  denied  { checkpoint_restore } for pid=1 scontext=u:r:criu_t:s0 '
@@ -742,8 +786,8 @@ class _TapResult(unittest.TextTestResult):
 
 	def addFailure(self, test, err):
 		super().addFailure(test, err)
-		for l in self._exc_info_to_string(err, test).splitlines():
-			print('# ' + l)
+		for ln in self._exc_info_to_string(err, test).splitlines():
+			print('# ' + ln)
 		self._line(test, 'not ok')
 
 	addError = addFailure

@@ -179,7 +179,6 @@ def unlink_before_patch(src: str, files: List[str]) -> None:
 			replace_file(p, p)
 
 
-
 def _write(path: str, text: str) -> None:
 	tmp = path + '.tmp'
 	with open(tmp, 'w') as f:
@@ -289,14 +288,14 @@ class Tree:
 		sid = self.series_id()
 		lines = util.read_text(state).splitlines()
 		if lines and lines[0] == sid:
-			carried = [l[8:] for l in lines[1:] if l.startswith('carried ')]
-			applied = [l[8:] for l in lines[1:] if l.startswith('applied ')]
+			carried = [ln[8:] for ln in lines[1:] if ln.startswith('carried ')]
+			applied = [ln[8:] for ln in lines[1:] if ln.startswith('applied ')]
 			return carried, applied
 		# Start from the distribution's copy of every file a patch of the
 		# old or the new series touches.
 		touched = sorted({f for p in series
 				  for f in patch_files(self.project.patch_path(p))} |
-				 {l[8:] for l in lines[1:] if l.startswith('touched ')})
+				 {ln[8:] for ln in lines[1:] if ln.startswith('touched ')})
 		for f, orig in self.pristine_files(touched).items():
 			dst = os.path.join(k.src, f)
 			if orig is None:
@@ -312,8 +311,8 @@ class Tree:
 			unlink_before_patch(k.src, patch_files(path))
 			ok, out = _patch(k.src, path, '-N')
 			if not ok:
-				hunks = [l for l in out.splitlines()
-					 if 'FAILED' in l or 'patching file' in l or 'malformed' in l]
+				hunks = [ln for ln in out.splitlines()
+					 if 'FAILED' in ln or 'patching file' in ln or 'malformed' in ln]
 				raise Error(f'patch {p} does not apply to {k.name} without fuzz:\n  '
 					    + '\n  '.join(hunks[-8:]))
 			applied.append(p)
