@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/prctl.h>
+#include <linux/types.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -87,6 +88,7 @@ static const char *const op_what[OP_NR] = {
 static const bool needed_for_dump[OP_NR] = {
 	[OP_MAP_FILES] = true, [OP_PTRACE] = true, [OP_SECCOMP] = true,
 };
+
 static const bool needed_for_restore[OP_NR] = {
 	[OP_SET_TID] = true, [OP_PRCTL_EXE] = true, [OP_CAPBSET] = true,
 };
@@ -143,7 +145,7 @@ static bool read_line(const char *path, char *buf, size_t size)
 
 	if (!fp)
 		return false;
-	ok = fgets(buf, size, fp) != NULL;
+	ok = fgets(buf, size, fp);
 	fclose(fp);
 	if (ok)
 		buf[strcspn(buf, "\n")] = '\0';
@@ -161,7 +163,8 @@ static bool version_at_least(int major, int minor)
 {
 	int ma = 0, mi = 0;
 
-	sscanf(f.release, "%d.%d", &ma, &mi);
+	if (sscanf(f.release, "%d.%d", &ma, &mi) < 1)
+		return false;
 	return ma > major || (ma == major && mi >= minor);
 }
 
@@ -172,7 +175,7 @@ static bool cap_in(cap_t caps, cap_flag_t set, cap_value_t cap)
 	return caps && !cap_get_flag(caps, cap, set, &v) && v == CAP_SET;
 }
 
-typedef uint64_t capmask;
+typedef __u64 capmask;
 
 static capmask mask_of(cap_t caps, cap_flag_t set)
 {
@@ -261,7 +264,8 @@ static void predict_exec(const char *binary, cap_t cur)
 		amb = 0;
 	if ((setuid_root || euid == 0 || getuid() == 0) &&
 	    !(f.securebits & (1 << 0) /* SECBIT_NOROOT */)) {
-		fp = fi = ~0ULL;
+		fp = ~0ULL;
+		fi = ~0ULL;
 		fe = setuid_root || euid == 0;
 		if (setuid_root)
 			snprintf(f.file_caps + strlen(f.file_caps),
@@ -271,8 +275,8 @@ static void predict_exec(const char *binary, cap_t cur)
 
 		mask_names(fp & ~(bnd | (pi & fi)), names, sizeof(names));
 		snprintf(f.exec_fails, sizeof(f.exec_fails),
-			 "execve(%s) fails with EPERM: its file capabilities include %s, "
-			 "which the bounding set lacks", binary, names);
+			 "execve(%s) fails with EPERM: its file capabilities include %s, which the bounding set lacks",
+			 binary, names);
 	}
 	np = (pi & fi) | (fp & bnd) | amb;
 	ne = fe ? np : amb;
@@ -286,8 +290,13 @@ static void predict_exec(const char *binary, cap_t cur)
 	f.eff_sa = ne & BIT(CAP_SYS_ADMIN);
 	f.eff_ptrace = ne & BIT(CAP_SYS_PTRACE);
 	f.eff_setpcap = ne & BIT(CAP_SETPCAP);
-	if (*f.exec_fails)
-		f.eff_cr = f.eff_sa = f.eff_ptrace = f.eff_setpcap = f.perm_cr = false;
+	if (*f.exec_fails) {
+		f.eff_cr = false;
+		f.eff_sa = false;
+		f.eff_ptrace = false;
+		f.eff_setpcap = false;
+		f.perm_cr = false;
+	}
 	cap_free(fc);
 }
 
@@ -321,7 +330,7 @@ static void gather_creds(void)
 /* Ask the loaded policy itself, through selinuxfs. */
 static enum tri selinux_allows(const char *cls, const char *perm)
 {
-	char path[256], req[640], resp[256];
+	char path[256], req[640], resp[256], *end;
 	unsigned int allowed, index, bit;
 	int fd;
 	ssize_t n;
@@ -346,7 +355,8 @@ static enum tri selinux_allows(const char *cls, const char *perm)
 	if (n <= 0)
 		return UNKNOWN;
 	resp[n] = '\0';
-	if (sscanf(resp, "%x", &allowed) != 1)
+	allowed = strtoul(resp, &end, 16);
+	if (end == resp)
 		return UNKNOWN;
 	return (allowed & (1u << (bit - 1))) ? YES : NO;
 }
@@ -381,8 +391,10 @@ static enum tri owned_by_our_userns(const char *path)
 #define NS_GET_PARENT _IO(0xb7, 0x2)
 #endif
 
-/* How many PID namespace levels, from the one our children get outwards,
- * our user namespace owns: the levels set_tid can reach from here. */
+/*
+ * How many PID namespace levels, from the one our children get outwards,
+ * our user namespace owns: the levels set_tid can reach from here.
+ */
 static int owned_pidns_levels(void)
 {
 	struct stat ours, owner;
@@ -395,7 +407,8 @@ static int owned_pidns_levels(void)
 
 		if (ufd < 0)
 			break;
-		if (fstat(ufd, &owner) || owner.st_ino != ours.st_ino || owner.st_dev != ours.st_dev) {
+		if (fstat(ufd, &owner) || owner.st_ino != ours.st_ino ||
+		    owner.st_dev != ours.st_dev) {
 			close(ufd);
 			break;
 		}
@@ -427,7 +440,7 @@ static void gather(void)
 	f.cap_last_cap = read_int("/proc/sys/kernel/cap_last_cap", -1);
 	f.knows_cap = f.cap_last_cap >= CAP_CHECKPOINT_RESTORE;
 	{
-		uint64_t args[11] = { 0, 0, 0, 0, (uint64_t)-1 };
+		__u64 args[11] = { 0, 0, 0, 0, (__u64)-1 };
 
 		/* An invalid exit signal: refused before anything is made. */
 		f.clone3 = syscall(__NR_clone3, args, 88) < 0 && errno != ENOSYS;
@@ -495,7 +508,7 @@ static void gather(void)
 		f.selinux_cr = selinux_allows(f.init_userns ? "capability2" : "cap2_userns",
 					      "checkpoint_restore");
 	f.apparmor = strstr(f.lsms, "apparmor") || !access("/sys/kernel/security/apparmor", F_OK);
-	f.landlock = strstr(f.lsms, "landlock") != NULL;
+	f.landlock = strstr(f.lsms, "landlock");
 }
 
 /* ------------------------------------------------------------ predict */
@@ -508,86 +521,106 @@ static bool lsm_allows(void)
 	return false;
 }
 
+/* @v is predicted to be refused: @why, and what to change: @howto. */
+static void refuse(struct verdict *v, const char *why, const char *howto)
+{
+	v->predicted = NO;
+	snprintf(v->reason, sizeof(v->reason), "%s", why);
+	snprintf(v->fix, sizeof(v->fix), "%s", howto);
+}
+
+/* Why map_files and TIOCSLCKTRMIOS are refused in a child user namespace. */
+#define NEEDS_INIT_USERNS "needs the capability in the initial user namespace; we are in a child user namespace"
+
 static void predict(struct verdict *v)
 {
 	bool cap = f.eff_cr || f.eff_sa;
 	char setcap[512], nocap[512];
 
 	snprintf(setcap, sizeof(setcap),
-		 "setcap %s+eip <tool> (in a container: --cap-add=CHECKPOINT_RESTORE%s)%s",
+		 "setcap %s+eip <tool> (in a container: --cap-add=CHECKPOINT_RESTORE%s)",
 		 f.bnd_full ? "cap_checkpoint_restore" : "cap_checkpoint_restore,cap_setpcap",
-		 f.bnd_full ? "" : " --cap-add=SETPCAP",
-		 f.init_userns ? "; or, with no capability at all: unshare -Urpf --mount-proc <tool> "
-				 "(a user and PID namespace of your own: all but map_files and TIOCSLCKTRMIOS)" : "");
+		 f.bnd_full ? "" : " --cap-add=SETPCAP");
+	if (f.init_userns)
+		snprintf(setcap + strlen(setcap), sizeof(setcap) - strlen(setcap),
+			 "; or, with no capability at all: unshare -Urpf --mount-proc <tool> (a user and PID namespace of your own: all but map_files and TIOCSLCKTRMIOS)");
 	if (f.nnp_ignores_file_caps)
-		snprintf(nocap, sizeof(nocap), "no_new_privs is set: execve(%s) ignores its file capabilities (%s)",
+		snprintf(nocap, sizeof(nocap),
+			 "no_new_privs is set: execve(%s) ignores its file capabilities (%s)",
 			 f.exec_binary, f.file_caps);
 	else
-		snprintf(nocap, sizeof(nocap), "no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) in the effective set%s%s",
+		snprintf(nocap, sizeof(nocap),
+			 "no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) in the effective set%s%s",
 			 f.exec_binary ? " after execve; file capabilities: " : "",
 			 f.exec_binary ? f.file_caps : "");
-	const char *selinux_fix = "SELinux: give the domain criu_checkpoint_restore_capable() (policy/refpolicy) or allow capability2/cap2_userns checkpoint_restore";
 
 	for (int i = 0; i < OP_NR; i++) {
 		v[i].predicted = YES;
 		v[i].tried = UNKNOWN;
 	}
-#define REFUSE(o, why, howto) do {						\
-		v[o].predicted = NO;						\
-		snprintf(v[o].reason, sizeof(v[o].reason), "%s", why);		\
-		snprintf(v[o].fix, sizeof(v[o].fix), "%s", howto);		\
-	} while (0)
 
-	/* The capability in the namespaces that own our PID/IPC namespaces:
+	/*
+	 * The capability in the namespaces that own our PID/IPC namespaces:
 	 * outside the initial user namespace we cannot tell who owns them,
-	 * and a user namespace's root cannot reach the initial ones. */
+	 * and a user namespace's root cannot reach the initial ones.
+	 */
 	for (int o = 0; o < OP_PTRACE; o++) {
 		if (!f.knows_cap && !f.eff_sa)
-			REFUSE(o, "kernel does not know CAP_CHECKPOINT_RESTORE (before 5.9) and no CAP_SYS_ADMIN",
+			refuse(&v[o],
+			       "kernel does not know CAP_CHECKPOINT_RESTORE (before 5.9) and no CAP_SYS_ADMIN",
 			       "Linux 5.9 or later, or CAP_SYS_ADMIN");
 		else if (!cap && f.perm_cr)
-			REFUSE(o, "CAP_CHECKPOINT_RESTORE is permitted but not effective",
+			refuse(&v[o], "CAP_CHECKPOINT_RESTORE is permitted but not effective",
 			       "raise it into the effective set (cap_set_proc) or use a file capability with +e");
 		else if (!cap && f.nnp_ignores_file_caps)
-			REFUSE(o, nocap, "run the tool from a process without no_new_privs (it is inherited: "
-			       "a seccomp sandbox or NoNewPrivileges=yes sets it)");
+			refuse(&v[o], nocap,
+			       "run the tool from a process without no_new_privs (it is inherited: a seccomp sandbox or NoNewPrivileges=yes sets it)");
 		else if (!cap)
-			REFUSE(o, nocap, setcap);
+			refuse(&v[o], nocap, setcap);
 		else if (!lsm_allows())
-			REFUSE(o, "SELinux denies checkpoint_restore to this domain", selinux_fix);
+			refuse(&v[o], "SELinux denies checkpoint_restore to this domain",
+			       "SELinux: give the domain criu_checkpoint_restore_capable() (policy/refpolicy) or allow capability2/cap2_userns checkpoint_restore");
 	}
 	if (!f.init_userns) {
-		const char *why = "needs the capability in the initial user namespace; we are in a child user namespace";
-
-		REFUSE(OP_MAP_FILES, why, "needs the initial user namespace: run the dumper outside the container with CAP_CHECKPOINT_RESTORE");
-		REFUSE(OP_LOCK_TERMIOS, why, "needs the initial user namespace");
+		refuse(&v[OP_MAP_FILES], NEEDS_INIT_USERNS,
+		       "needs the initial user namespace: run the dumper outside the container with CAP_CHECKPOINT_RESTORE");
+		refuse(&v[OP_LOCK_TERMIOS], NEEDS_INIT_USERNS, "needs the initial user namespace");
 		if (f.owns_pidns_children != YES)
-			REFUSE(OP_SET_TID, "our PID namespace belongs to another user namespace: our capabilities do not reach it",
+			refuse(&v[OP_SET_TID],
+			       "our PID namespace belongs to another user namespace: our capabilities do not reach it",
 			       "unshare(CLONE_NEWPID) in this user namespace, then clone3() set_tid there");
 		if (f.owns_pidns != YES)
-			REFUSE(OP_NS_LAST_PID, "our PID namespace belongs to another user namespace: our capabilities do not reach it",
+			refuse(&v[OP_NS_LAST_PID],
+			       "our PID namespace belongs to another user namespace: our capabilities do not reach it",
 			       "a PID namespace of this user namespace's own, or clone3() set_tid there");
 		if (f.owns_ipcns != YES && f.ipc_gated)
-			REFUSE(OP_IPC_NEXT_ID, "our IPC namespace belongs to another user namespace: the files open read-only",
+			refuse(&v[OP_IPC_NEXT_ID],
+			       "our IPC namespace belongs to another user namespace: the files open read-only",
 			       "unshare(CLONE_NEWIPC) in this user namespace");
 	}
 	if (!f.clone3 && f.clone3_blocked)
-		REFUSE(OP_SET_TID, "clone3() answers ENOSYS on a kernel that has it: a seccomp filter "
-		       "blocks it (container runtimes' default profiles do)",
+		refuse(&v[OP_SET_TID],
+		       "clone3() answers ENOSYS on a kernel that has it: a seccomp filter blocks it (container runtimes' default profiles do)",
 		       "allow clone3 in the seccomp profile; or ns_last_pid");
 	else if (!f.clone3)
-		REFUSE(OP_SET_TID, "kernel has no clone3() (before 5.3) or set_tid (before 5.5)",
+		refuse(&v[OP_SET_TID],
+		       "kernel has no clone3() (before 5.3) or set_tid (before 5.5)",
 		       "Linux 5.5 or later; or ns_last_pid");
 	if (!f.config_cr) {
-		REFUSE(OP_NS_LAST_PID, "kernel built without CONFIG_CHECKPOINT_RESTORE", "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
-		REFUSE(OP_PRCTL_EXE, "kernel built without CONFIG_CHECKPOINT_RESTORE", "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
-		REFUSE(OP_IPC_NEXT_ID, "kernel built without CONFIG_CHECKPOINT_RESTORE", "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
+		refuse(&v[OP_NS_LAST_PID], "kernel built without CONFIG_CHECKPOINT_RESTORE",
+		       "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
+		refuse(&v[OP_PRCTL_EXE], "kernel built without CONFIG_CHECKPOINT_RESTORE",
+		       "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
+		refuse(&v[OP_IPC_NEXT_ID], "kernel built without CONFIG_CHECKPOINT_RESTORE",
+		       "a kernel with CONFIG_CHECKPOINT_RESTORE=y");
 	}
 	if (v[OP_NS_LAST_PID].predicted == YES && f.proc_sys_ro)
-		REFUSE(OP_NS_LAST_PID, "/proc/sys is read-only (typical in containers)",
+		refuse(&v[OP_NS_LAST_PID], "/proc/sys is read-only (typical in containers)",
 		       "use clone3() set_tid instead of ns_last_pid");
-	/* Before 6.8 only stable backports (6.1.y has one) accept the
-	 * capability here: the version cannot tell, the try does. */
+	/*
+	 * Before 6.8 only stable backports (6.1.y has one) accept the
+	 * capability here: the version cannot tell, the try does.
+	 */
 	if (!f.tty_gated && !f.eff_sa && v[OP_LOCK_TERMIOS].predicted == YES) {
 		v[OP_LOCK_TERMIOS].predicted = UNKNOWN;
 		snprintf(v[OP_LOCK_TERMIOS].reason, sizeof(v[OP_LOCK_TERMIOS].reason),
@@ -596,58 +629,66 @@ static void predict(struct verdict *v)
 			 "Linux 6.8 or later, or CAP_SYS_ADMIN");
 	}
 	if (!f.ipc_gated && !f.eff_sa && v[OP_IPC_NEXT_ID].predicted == YES)
-		REFUSE(OP_IPC_NEXT_ID, "kernel before 5.16: *_next_id are writable by root only", "Linux 5.16 or later");
+		refuse(&v[OP_IPC_NEXT_ID],
+		       "kernel before 5.16: *_next_id are writable by root only",
+		       "Linux 5.16 or later");
 	/* ptrace: CAP_SYS_PTRACE, or Yama allowing it, for the same user. */
 	if (!f.eff_ptrace && f.yama >= 1)
-		REFUSE(OP_PTRACE, f.yama == 3 ? "Yama ptrace_scope=3: no attaching at all" :
+		refuse(&v[OP_PTRACE], f.yama == 3 ? "Yama ptrace_scope=3: no attaching at all" :
 		       "Yama ptrace_scope>=1 and no CAP_SYS_PTRACE: only descendants can be attached",
 		       "setcap cap_sys_ptrace+ep <tool>, or sysctl kernel.yama.ptrace_scope=0");
-	/* CRIU gives a restored task its bounding set back, dropping what the
-	 * task lacked: PR_CAPBSET_DROP asks for CAP_SETPCAP first. */
+	/*
+	 * CRIU gives a restored task its bounding set back, dropping what the
+	 * task lacked: PR_CAPBSET_DROP asks for CAP_SETPCAP first.
+	 */
 	if (!f.bnd_full && !f.eff_setpcap && !f.eff_sa) {
 		char why[384];
 
 		snprintf(why, sizeof(why),
-			 "the bounding set lacks %s: a restore gives the task back its bounding set "
-			 "with PR_CAPBSET_DROP, which needs CAP_SETPCAP (criu: \"Unable to drop "
-			 "capability\"; only a warning for a task with no_new_privs)", f.bnd_missing);
-		REFUSE(OP_CAPBSET, why, setcap);
+			 "the bounding set lacks %s: a restore gives the task back its bounding set with PR_CAPBSET_DROP, which needs CAP_SETPCAP (criu: \"Unable to drop capability\"; only a warning for a task with no_new_privs)",
+			 f.bnd_missing);
+		refuse(&v[OP_CAPBSET], why, setcap);
 	}
 	if (f.target_seccomp == 2 && !(f.eff_sa && f.init_userns)) {
 		char why[384];
 
 		snprintf(why, sizeof(why),
-			 "pid %d runs under a seccomp filter: dumping it needs PTRACE_O_SUSPEND_SECCOMP, "
-			 "i.e. CAP_SYS_ADMIN in the initial user namespace (CAP_CHECKPOINT_RESTORE does "
-			 "not cover it)", (int)f.target);
-		REFUSE(OP_SECCOMP, why, "dump it without a seccomp filter, or with CAP_SYS_ADMIN");
+			 "pid %d runs under a seccomp filter: dumping it needs PTRACE_O_SUSPEND_SECCOMP, i.e. CAP_SYS_ADMIN in the initial user namespace (CAP_CHECKPOINT_RESTORE does not cover it)",
+			 (int)f.target);
+		refuse(&v[OP_SECCOMP], why,
+		       "dump it without a seccomp filter, or with CAP_SYS_ADMIN");
 	}
 	if (*f.exec_fails)
 		for (int i = 0; i < OP_NR; i++)
-			REFUSE(i, f.exec_fails, "setcap only capabilities the bounding set has "
-			       "(capsh --print shows it)");
+			refuse(&v[i], f.exec_fails,
+			       "setcap only capabilities the bounding set has (capsh --print shows it)");
 	if (f.exec_binary)
 		for (int i = 0; i < OP_NR; i++)
 			if (!*v[i].reason)
-				snprintf(v[i].reason, sizeof(v[i].reason), "after execve(%s), file capabilities: %s",
+				snprintf(v[i].reason, sizeof(v[i].reason),
+					 "after execve(%s), file capabilities: %s",
 					 f.exec_binary, f.file_caps);
-#undef REFUSE
 }
 
 /* ------------------------------------------------------------ try */
 
-/* Run @fn in a child; its exit status is the errno it saw (0: allowed). */
+/*
+ * Run @fn in a child.  @fn returns 0 (allowed), a count, or -errno; the
+ * child exits with the count or the errno, and in_child() returns that
+ * exit status, or -errno when there was no child (fork() failed) or it
+ * did not exit (-EINTR).
+ */
 static int in_child(int (*fn)(void))
 {
 	int status;
 	pid_t pid = fork();
 
 	if (pid < 0)
-		return errno;
+		return -errno;
 	if (pid == 0)
-		_exit(fn());
+		_exit(abs(fn()));
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return EINTR;
+		return -EINTR;
 	return WEXITSTATUS(status);
 }
 
@@ -689,11 +730,11 @@ static int try_set_tid_depth(int k)
 {
 	pid_t own[32], tids[32];
 	int n = own_pids(own), pid_max = read_int("/proc/sys/kernel/pid_max", 32768);
-	uint64_t args[11] = { 0, 0, 0, 0, SIGCHLD };
+	__u64 args[11] = { 0, 0, 0, 0, SIGCHLD };
 	pid_t cand = pid_max - 1;
 
 	if (!n || k > n)
-		return ENOENT;
+		return -ENOENT;
 	for (int i = 0; i < k - 1; i++) {
 		while (cand > 300 && (kill(cand, 0) == 0 || errno != ESRCH))
 			cand--;
@@ -704,7 +745,7 @@ static int try_set_tid_depth(int k)
 	args[9] = k;
 	if (syscall(__NR_clone3, args, 88) == 0)
 		_exit(0);	/* cannot happen: the last PID is taken */
-	return errno == EEXIST ? 0 : errno;
+	return errno == EEXIST ? 0 : -errno;
 }
 
 static int try_set_tid(void)
@@ -729,14 +770,14 @@ static int try_map_files(void)
 	char line[512], path[128];
 	unsigned long a, b;
 	FILE *fp = fopen("/proc/self/maps", "re");
-	int fd, err = ENOENT;
+	int fd, err = -ENOENT;
 
 	while (fp && fgets(line, sizeof(line), fp)) {
 		if (!strchr(line, '/') || sscanf(line, "%lx-%lx", &a, &b) != 2)
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", a, b);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		err = fd < 0 ? errno : 0;
+		err = fd < 0 ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
 		break;
@@ -759,11 +800,11 @@ static int try_prctl_exe(void)
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
-		return EIO;
+		return -EIO;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	if (!p)
-		return EIO;
+		return -EIO;
 	for (tok = strtok_r(p + 1, " ", &save), i = 3; tok && i <= 51;
 	     tok = strtok_r(NULL, " ", &save), i++)
 		v[i] = strtoull(tok, NULL, 10);
@@ -782,7 +823,7 @@ static int try_prctl_exe(void)
 	map.exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof(map), 0) == 0)
 		return 0;
-	return errno == EBUSY ? 0 : errno;
+	return errno == EBUSY ? 0 : -errno;
 }
 
 static int try_lock_termios(void)
@@ -791,9 +832,9 @@ static int try_lock_termios(void)
 	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0)
-		return ENODEV;
+		return -ENODEV;
 	if (ioctl(fd, TIOCSLCKTRMIOS, &lock))
-		return errno;
+		return -errno;
 	return 0;
 }
 
@@ -802,7 +843,7 @@ static int try_ipc_next_id(void)
 	int fd = open("/proc/sys/kernel/msg_next_id", O_WRONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return errno;
+		return -errno;
 	close(fd);	/* opened for writing: allowed; nothing written */
 	return 0;
 }
@@ -820,8 +861,9 @@ static void try_all(struct verdict *v)
 	f.set_tid_levels_tried = -1;
 	if (f.exec_binary)
 		return;	/* the credentials in question are not ours */
+	/* Where in_child() could not run the trial, its errno stands in. */
 	if (f.clone3)
-		f.set_tid_levels_tried = in_child(try_set_tid_levels);
+		f.set_tid_levels_tried = abs(in_child(try_set_tid_levels));
 	for (int i = 0; i < OP_NR; i++) {
 		if (!fn[i])
 			continue;
@@ -829,7 +871,7 @@ static void try_all(struct verdict *v)
 			continue;
 		if (i == OP_IPC_NEXT_ID && access("/proc/sys/kernel/msg_next_id", F_OK))
 			continue;
-		v[i].tried_errno = in_child(fn[i]);
+		v[i].tried_errno = abs(in_child(fn[i]));
 		v[i].tried = v[i].tried_errno ? NO : YES;
 		if (v[i].tried == NO && v[i].tried_errno == EROFS && v[i].predicted != NO) {
 			snprintf(v[i].reason, sizeof(v[i].reason),
@@ -885,27 +927,28 @@ static int set_tid_levels_predicted(void)
 /* The trial where there was one: it asks the kernel, level by level. */
 static int set_tid_levels(void)
 {
-	return f.set_tid_levels_tried >= 0 ? f.set_tid_levels_tried : set_tid_levels_predicted();
+	return f.set_tid_levels_tried >= 0 ? f.set_tid_levels_tried :
+	       set_tid_levels_predicted();
 }
 
 static void report_json(const struct verdict *v)
 {
 	printf("{\"kernel\": ");
 	json_str(f.release);
-	printf(", \"cap_last_cap\": %d, \"knows_cap_checkpoint_restore\": %s, "
-	       "\"clone3\": %s, \"config_checkpoint_restore\": %s,\n",
-	       f.cap_last_cap, f.knows_cap ? "true" : "false",
+	printf(", \"cap_last_cap\": %d, \"knows_cap_checkpoint_restore\": %s, ",
+	       f.cap_last_cap, f.knows_cap ? "true" : "false");
+	printf("\"clone3\": %s, \"config_checkpoint_restore\": %s,\n",
 	       f.clone3 ? "true" : "false", f.config_cr ? "true" : "false");
-	printf(" \"credentials\": {\"effective_checkpoint_restore\": %s, "
-	       "\"permitted_checkpoint_restore\": %s, \"ambient_checkpoint_restore\": %s, "
-	       "\"bounding_checkpoint_restore\": %s, \"effective_sys_admin\": %s, "
-	       "\"effective_sys_ptrace\": %s, \"effective_setpcap\": %s, \"securebits\": %lu, "
-	       "\"no_new_privs\": %s, \"bounding_full\": %s, \"bounding_missing\": ",
-	       f.eff_cr ? "true" : "false", f.perm_cr ? "true" : "false",
-	       f.amb_cr ? "true" : "false", f.bnd_cr ? "true" : "false",
-	       f.eff_sa ? "true" : "false", f.eff_ptrace ? "true" : "false",
-	       f.eff_setpcap ? "true" : "false",
-	       f.securebits, f.no_new_privs ? "true" : "false", f.bnd_full ? "true" : "false");
+	printf(" \"credentials\": {\"effective_checkpoint_restore\": %s, ",
+	       f.eff_cr ? "true" : "false");
+	printf("\"permitted_checkpoint_restore\": %s, \"ambient_checkpoint_restore\": %s, ",
+	       f.perm_cr ? "true" : "false", f.amb_cr ? "true" : "false");
+	printf("\"bounding_checkpoint_restore\": %s, \"effective_sys_admin\": %s, ",
+	       f.bnd_cr ? "true" : "false", f.eff_sa ? "true" : "false");
+	printf("\"effective_sys_ptrace\": %s, \"effective_setpcap\": %s, \"securebits\": %lu, ",
+	       f.eff_ptrace ? "true" : "false", f.eff_setpcap ? "true" : "false", f.securebits);
+	printf("\"no_new_privs\": %s, \"bounding_full\": %s, \"bounding_missing\": ",
+	       f.no_new_privs ? "true" : "false", f.bnd_full ? "true" : "false");
 	json_str(f.bnd_missing);
 	if (f.exec_binary) {
 		printf(", \"exec\": ");
@@ -920,12 +963,11 @@ static void report_json(const struct verdict *v)
 	if (f.target > 0)
 		printf(", \"target\": {\"pid\": %d, \"seccomp\": %d}", (int)f.target,
 		       f.target_seccomp);
-	printf("},\n \"context\": {\"initial_user_ns\": %s, \"initial_pid_ns\": %s, "
-	       "\"pid_ns_levels\": %d, \"proc_sys_read_only\": %s, \"yama_ptrace_scope\": %d, "
-	       "\"clone3_blocked\": %s},\n",
-	       f.init_userns ? "true" : "false", f.init_pidns ? "true" : "false",
-	       f.pidns_levels, f.proc_sys_ro ? "true" : "false", f.yama,
-	       f.clone3_blocked ? "true" : "false");
+	printf("},\n \"context\": {\"initial_user_ns\": %s, \"initial_pid_ns\": %s, ",
+	       f.init_userns ? "true" : "false", f.init_pidns ? "true" : "false");
+	printf("\"pid_ns_levels\": %d, \"proc_sys_read_only\": %s, \"yama_ptrace_scope\": %d, ",
+	       f.pidns_levels, f.proc_sys_ro ? "true" : "false", f.yama);
+	printf("\"clone3_blocked\": %s},\n", f.clone3_blocked ? "true" : "false");
 	printf(" \"lsm\": {\"list\": ");
 	json_str(f.lsms);
 	printf(", \"selinux\": %s, \"selinux_enforcing\": %s, \"selinux_context\": ",
@@ -934,15 +976,16 @@ static void report_json(const struct verdict *v)
 	printf(", \"selinux_checkpoint_restore\": \"%s\", \"apparmor\": %s, \"landlock\": %s},\n",
 	       f.selinux_cr == YES ? "allowed" : f.selinux_cr == NO ? "denied" : "unknown",
 	       f.apparmor ? "true" : "false", f.landlock ? "true" : "false");
-	printf(" \"set_tid_levels\": %d, \"set_tid_levels_predicted\": %d, "
-	       "\"set_tid_levels_predicted_is_lower_bound\": %s, \"set_tid_levels_tried\": %d,\n",
-	       set_tid_levels(), set_tid_levels_predicted(),
+	printf(" \"set_tid_levels\": %d, \"set_tid_levels_predicted\": %d, ",
+	       set_tid_levels(), set_tid_levels_predicted());
+	printf("\"set_tid_levels_predicted_is_lower_bound\": %s, \"set_tid_levels_tried\": %d,\n",
 	       !f.init_userns && f.owned_levels_at_least ? "true" : "false",
 	       f.set_tid_levels_tried);
 	printf(" \"operations\": {");
 	for (int i = 0; i < OP_NR; i++) {
-		printf("%s\n  \"%s\": {\"verdict\": \"%s\", \"predicted\": \"%s\", \"tried\": \"%s\"",
-		       i ? "," : "", op_name[i], tri_name(final(&v[i])), tri_name(v[i].predicted),
+		printf("%s\n  \"%s\": {\"verdict\": \"%s\", ",
+		       i ? "," : "", op_name[i], tri_name(final(&v[i])));
+		printf("\"predicted\": \"%s\", \"tried\": \"%s\"", tri_name(v[i].predicted),
 		       v[i].tried == UNKNOWN ? "not tried" : tri_name(v[i].tried));
 		if (v[i].tried == NO)
 			printf(", \"errno\": \"%s\"", strerrorname_np(v[i].tried_errno) ?: "?");
@@ -964,11 +1007,12 @@ static void report_table(const struct verdict *v)
 	printf("kernel %s: capability 40 %s, clone3 %s, CONFIG_CHECKPOINT_RESTORE %s\n",
 	       f.release, f.knows_cap ? "known" : "UNKNOWN", f.clone3 ? "yes" : "no",
 	       f.config_cr ? "yes" : "no");
-	printf("credentials%s%s: CAP_CHECKPOINT_RESTORE effective %s, permitted %s, ambient %s, bounding %s; "
-	       "CAP_SYS_ADMIN %s; CAP_SYS_PTRACE %s; no_new_privs %s\n",
-	       f.exec_binary ? " after execve of " : "", f.exec_binary ? f.exec_binary : "",
+	printf("credentials%s%s: ",
+	       f.exec_binary ? " after execve of " : "", f.exec_binary ? f.exec_binary : "");
+	printf("CAP_CHECKPOINT_RESTORE effective %s, permitted %s, ambient %s, bounding %s; ",
 	       f.eff_cr ? "yes" : "no", f.perm_cr ? "yes" : "no", f.amb_cr ? "yes" : "no",
-	       f.bnd_cr ? "yes" : "no", f.eff_sa ? "yes" : "no",
+	       f.bnd_cr ? "yes" : "no");
+	printf("CAP_SYS_ADMIN %s; CAP_SYS_PTRACE %s; no_new_privs %s\n", f.eff_sa ? "yes" : "no",
 	       f.eff_ptrace ? "yes" : "no", f.no_new_privs ? "yes" : "no");
 	printf("context: %s user namespace, %s PID namespace (%d level%s), /proc/sys %s, Yama %s\n",
 	       f.init_userns ? "initial" : "child", f.init_pidns ? "initial" : "child",
@@ -993,7 +1037,8 @@ static void report_table(const struct verdict *v)
 		       p != f.set_tid_levels_tried ? ", NOT as tried" : "");
 	}
 	printf("\n\n");
-	printf("%-13s %-46s %-8s %-10s %s\n", "operation", "what for", "verdict", "tried", "why / fix");
+	printf("%-13s %-46s %-8s %-10s %s\n",
+	       "operation", "what for", "verdict", "tried", "why / fix");
 	for (int i = 0; i < OP_NR; i++) {
 		enum tri fin = final(&v[i]);
 
@@ -1006,19 +1051,19 @@ static void report_table(const struct verdict *v)
 			printf("%-13s %-46s %-8s %-10s fix: %s\n", "", "", "", "", v[i].fix);
 		if (v[i].tried != UNKNOWN && v[i].predicted != UNKNOWN &&
 		    v[i].tried != v[i].predicted)
-			printf("%-13s %-46s %-8s %-10s note: the prediction was \"%s\"\n", "", "", "", "",
-			       tri_name(v[i].predicted));
+			printf("%-13s %-46s %-8s %-10s note: the prediction was \"%s\"\n",
+			       "", "", "", "", tri_name(v[i].predicted));
 	}
 }
 
-static void usage(FILE *fp)
+static void print_usage(FILE *fp)
 {
 	fprintf(fp, "usage: crcheck [--for dump|restore] [--exec BINARY] [--pid PID] [--json]\n");
 }
 
-static void help(void)
+static void print_help(void)
 {
-	usage(stdout);
+	print_usage(stdout);
 	printf("\n"
 	       "Does checkpoint/restore work here without root, and if not, what to change?\n"
 	       "For each operation a C/R tool needs: the verdict, predicted from the kernel,\n"
@@ -1054,13 +1099,15 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (!strcmp(optarg, "dump"))
+			if (!strcmp(optarg, "dump")) {
 				need = needed_for_dump;
-			else if (!strcmp(optarg, "restore"))
+			} else if (!strcmp(optarg, "restore")) {
 				need = needed_for_restore;
-			else {
-				fprintf(stderr, "crcheck: --for %s: unknown use (dump or restore)\n", optarg);
-				usage(stderr);
+			} else {
+				fprintf(stderr,
+					"crcheck: --for %s: unknown use (dump or restore)\n",
+					optarg);
+				print_usage(stderr);
 				return 2;
 			}
 			break;
@@ -1082,15 +1129,15 @@ int main(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			help();
+			print_help();
 			return 0;
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	gather();

@@ -15,7 +15,10 @@ CRCHECK=${1:?usage: crcheck_test.sh CRCHECK [selinux]}
 MODE=${2:-host}
 n=0
 fails=0
-CAPOPS="set_tid map_files prctl_exe lock_termios ipc_next_id"
+CAPOPS=(set_tid map_files prctl_exe lock_termios ipc_next_id)
+# Every capability operation with one verdict, as arguments to check.
+ALL_WORKS=("${CAPOPS[@]/%/=works}")
+ALL_REFUSED=("${CAPOPS[@]/%/=refused}")
 
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 # nok NAME [DETAILS]: the details go on a diagnostic line, so that a
@@ -39,7 +42,7 @@ check() {
 		got=$(field "$json" "$op" verdict)
 		[ "$want" = any ] || [ "$got" = "$want" ] || bad+=" $op:$got(expected $want)"
 	done
-	for op in $CAPOPS; do
+	for op in "${CAPOPS[@]}"; do
 		pred=$(field "$json" "$op" predicted)
 		tried=$(field "$json" "$op" tried)
 		[ "$tried" = "not tried" ] || [ -z "$tried" ] || [ "$pred" = "-" ] || [ "$tried" = "$pred" ] ||
@@ -47,8 +50,6 @@ check() {
 	done
 	if [ -z "$bad" ]; then ok "$name"; else nok "$name" "$bad"; fi
 }
-
-all() { local v=$1 op out=""; for op in $CAPOPS; do out+=" $op=$v"; done; echo "$out"; }
 
 echo "TAP version 13"
 if [ "$(id -u)" != 0 ]; then
@@ -70,17 +71,20 @@ cp "$CRCHECK" "$dir/crcheck"
 chmod 755 "$dir" "$dir/crcheck"
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 # Exec into an SELinux domain (runcon wants /etc/selinux/config, which the
-# guest has not).
+# guest has not).  $0 and $@ are the inner shell's: single quotes intended.
+# shellcheck disable=SC2016
 INDOMAIN=(sh -c 'printf %s "u:r:$0" >/proc/self/attr/exec && exec "$@"')
 
 if [ "$MODE" = selinux ]; then
 	j=$("${NOBODY[@]}" --inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore \
 		"${INDOMAIN[@]}" crcap_denied_t "$dir/crcheck" --json)
 	check "uid 65534 + CAP_CHECKPOINT_RESTORE in the denied SELinux domain: refused, predicted from the policy" \
-		"$j" $(all refused)
-	grep -q '"selinux_checkpoint_restore": "denied"' <<<"$j" &&
-		ok "crcheck asked the policy: checkpoint_restore denied" ||
+		"$j" "${ALL_REFUSED[@]}"
+	if grep -q '"selinux_checkpoint_restore": "denied"' <<<"$j"; then
+		ok "crcheck asked the policy: checkpoint_restore denied"
+	else
 		nok "crcheck did not find the denial in the policy"
+	fi
 	j=$("${NOBODY[@]}" --inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore \
 		"${INDOMAIN[@]}" crcap_allowed_t "$dir/crcheck" --json)
 	check "uid 65534 + CAP_CHECKPOINT_RESTORE in the allowed SELinux domain: works" \
@@ -90,13 +94,17 @@ if [ "$MODE" = selinux ]; then
 fi
 
 j=$("$dir/crcheck" --json)
-check "root: everything works" "$j" $(all works)
+check "root: everything works" "$j" "${ALL_WORKS[@]}"
 
 j=$("${NOBODY[@]}" --inh-caps=-all --bounding-set=-all "$dir/crcheck" --json)
-check "uid 65534 without capabilities: every capability operation refused" "$j" $(all refused)
+check "uid 65534 without capabilities: every capability operation refused" "$j" "${ALL_REFUSED[@]}"
 "${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --for restore >/dev/null
-[ $? = 1 ] && ok "exit status 1 when --for restore does not work" ||
+rc=$?
+if [ "$rc" = 1 ]; then
+	ok "exit status 1 when --for restore does not work"
+else
 	nok "exit status is not 1 when --for restore does not work"
+fi
 
 # With CAP_SETPCAP: a restorer gives the task its bounding set back with
 # PR_CAPBSET_DROP, which needs it whenever the bounding set is not full.
@@ -104,13 +112,17 @@ if setcap cap_checkpoint_restore,cap_setpcap+ep "$dir/crcheck" 2>/dev/null; then
 	j=$("${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --json)
 	check "uid 65534 via a setcap'd copy (checkpoint_restore, setpcap): works" "$j" \
 		set_tid=works map_files=works prctl_exe=works lock_termios=$tty_ok ipc_next_id=works
-	"${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --for restore >/dev/null &&
-		ok "exit status 0 when --for restore works" ||
+	if "${NOBODY[@]}" --inh-caps=-all "$dir/crcheck" --for restore >/dev/null; then
+		ok "exit status 0 when --for restore works"
+	else
 		nok "exit status is not 0 when --for restore works"
+	fi
 	j=$("${NOBODY[@]}" --inh-caps=-all /bin/sh -c "'$dir/crcheck' --exec '$dir/crcheck' --json")
-	grep -q '"effective_checkpoint_restore": true' <<<"$j" &&
-		ok "--exec predicts the file capability of a binary" ||
+	if grep -q '"effective_checkpoint_restore": true' <<<"$j"; then
+		ok "--exec predicts the file capability of a binary"
+	else
 		nok "--exec did not predict the file capability"
+	fi
 	setcap -r "$dir/crcheck"
 else
 	echo "ok $((n += 1)) setcap'd copy # SKIP no file capabilities on $dir"
@@ -137,21 +149,31 @@ for c in "root in two more PID namespaces:$((base + 2)):unshare -pf unshare -pf"
 	 "uid 65534, a nested user ns owning only the innermost:1:${NOBODY[*]} unshare -Urpf unshare -Ur unshare -pf"; do
 	name=${c%%:*}; rest=${c#*:}; want=${rest%%:*}; cmd=${rest#*:}
 	got=$(levels "$($cmd "$dir/crcheck" --json)")
-	[ "$got" = "$want" ] && ok "set_tid reaches $want level(s): $name" ||
+	if [ "$got" = "$want" ]; then
+		ok "set_tid reaches $want level(s): $name"
+	else
 		nok "set_tid reaches $want level(s): $name" "tried $got"
+	fi
 done
 
 # A read-only /proc/sys (as containers mount it), in a mount namespace of
-# this test's own: the refusals must say why.
+# this test's own: the refusals must say why.  $0 is the inner shell's.
+# shellcheck disable=SC2016
 j=$(unshare -m sh -c 'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$0" --json' "$dir/crcheck")
-grep -q '"ipc_next_id": {"verdict": "refused".*read-only' <<<"$j" &&
-	grep -q '"ns_last_pid": {"verdict": "refused".*read-only' <<<"$j" &&
-	ok "a read-only /proc/sys is named as the reason" ||
+if grep -q '"ipc_next_id": {"verdict": "refused".*read-only' <<<"$j" &&
+	grep -q '"ns_last_pid": {"verdict": "refused".*read-only' <<<"$j"; then
+	ok "a read-only /proc/sys is named as the reason"
+else
 	nok "a read-only /proc/sys is named as the reason" "$(grep -E '"(ipc_next_id|ns_last_pid)"' <<<"$j" | tr -d '\n')"
+fi
 
 err=$("$dir/crcheck" --for bogus 2>&1 >/dev/null)
-[ $? = 2 ] && grep -q "bogus" <<<"$err" && ok "a bad --for value is named" ||
+rc=$?
+if [ "$rc" = 2 ] && grep -q "bogus" <<<"$err"; then
+	ok "a bad --for value is named"
+else
 	nok "a bad --for value is named" "$err"
+fi
 
 tabbed="$dir/cr"$'\t'"check"
 cp "$dir/crcheck" "$tabbed"
@@ -163,6 +185,11 @@ fi
 rm -f "$tabbed"
 
 "$dir/crcheck" --bogus >/dev/null 2>&1
-[ $? = 2 ] && ok "exit status 2 on a usage error" || nok "exit status is not 2 on a usage error"
+rc=$?
+if [ "$rc" = 2 ]; then
+	ok "exit status 2 on a usage error"
+else
+	nok "exit status is not 2 on a usage error"
+fi
 echo "1..$n"
 exit $((fails > 0))

@@ -24,7 +24,7 @@ echo "# as $(id -u) in $(cat /proc/self/attr/current)"
 state() {
 	grep -o 'pid=[0-9]* nspid=[0-9,]* .*sum=[0-9a-f]*' "$dir/state" 2>/dev/null |
 		sed 's/ count=[0-9]*//' | while read -r p rest; do
-			echo "$p $rest context=$(cat /proc/${p#pid=}/attr/current 2>/dev/null)"
+			echo "$p $rest context=$(cat "/proc/${p#pid=}/attr/current" 2>/dev/null)"
 		done
 }
 

@@ -28,9 +28,9 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/types.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +55,7 @@ static struct {
 	.setsid = 1 };
 
 static char *state;		/* DIR/state, MAX_PROCS slots */
-static volatile uint64_t counts[64];
+static __u64 counts[64];	/* one per thread, read by run(): atomic */
 
 struct region {
 	unsigned char *p;
@@ -75,9 +75,9 @@ static void fill(struct region *r, unsigned int seed)
 }
 
 /* A sample of the region: one byte in 64, enough to see a page lost. */
-static uint32_t sum(const struct region *r)
+static __u32 sum(const struct region *r)
 {
-	uint32_t h = 2166136261u;
+	__u32 h = 2166136261u;
 
 	for (size_t i = 0; i < r->len; i += 64)
 		h = (h ^ r->p[i]) * 16777619u;
@@ -112,10 +112,10 @@ static void nspid(char *buf, size_t size)
 
 static void *counter(void *arg)
 {
-	volatile uint64_t *c = arg;
+	__u64 *c = arg;
 
 	for (;;) {
-		(*c)++;
+		__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
 		usleep(1000);
 	}
 	return NULL;
@@ -195,9 +195,9 @@ static void run(int idx)
 		if (pthread_create(&th, NULL, counter, (void *)&counts[t]))
 			die("pthread_create");
 	nspid(ns, sizeof(ns));
-	for (uint64_t tick = 0;; tick++) {
-		static uint32_t total;
-		uint64_t c = 0;
+	for (__u64 tick = 0;; tick++) {
+		static __u32 total;
+		__u64 c = 0;
 		char line[SLOT];
 		struct msqid_ds q;
 		int msgs = -1;
@@ -208,7 +208,7 @@ static void run(int idx)
 				total ^= sum(&reg[i]) + i;
 		}
 		for (int t = 0; t < opt.threads; t++)
-			c += counts[t];
+			c += __atomic_load_n(&counts[t], __ATOMIC_RELAXED);
 		if (qid >= 0 && !msgctl(qid, IPC_STAT, &q))
 			msgs = (int)q.msg_qnum;
 		snprintf(line, sizeof(line), "pid=%d nspid=%s count=%llu sum=%08x ipc=%d pty=%d",
@@ -227,8 +227,8 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: criu_target DIR [--size MB] [--children N] [--threads N] "
-			"[--no-deleted] [--no-pty] [--ipc] [--seccomp] [--shell-job]\n");
+		fprintf(stderr,
+			"usage: criu_target DIR [--size MB] [--children N] [--threads N] [--no-deleted] [--no-pty] [--ipc] [--seccomp] [--shell-job]\n");
 		return 2;
 	}
 	opt.dir = argv[1];

@@ -80,8 +80,8 @@ class Env:
 				'--shell', '/usr/sbin/nologin', USER], check=True, capture_output=True)
 		pw = pwd.getpwnam(USER)
 		self.uid, self.gid = pw.pw_uid, pw.pw_gid
-		self.criu = os.path.join(self.dir, 'criu')	# file capabilities go here
-		self.plain = os.path.join(self.dir, 'criu-plain')	# never any
+		self.criu = os.path.join(self.dir, 'criu')  # file capabilities go here
+		self.plain = os.path.join(self.dir, 'criu-plain')  # never any
 		for dst in (self.criu, self.plain):
 			shutil.copy(criu, dst)
 			os.chmod(dst, 0o755)
@@ -158,12 +158,12 @@ def run(cmd, cwd=None, limit=LIMIT):
 def read_state(d, procs):
 	try:
 		with open(os.path.join(d, 'state')) as f:
-			lines = [l.strip() for l in f.read().split('\n') if 'pid=' in l]
+			lines = [line.strip() for line in f.read().split('\n') if 'pid=' in line]
 	except OSError:
 		return None
 	if len(lines) < procs:
 		return None
-	return [dict(kv.split('=', 1) for kv in l.split()) for l in lines[:procs]]
+	return [dict(kv.split('=', 1) for kv in line.split()) for line in lines[:procs]]
 
 
 def start_target(env, d, args, procs, wrap=()):
@@ -172,7 +172,7 @@ def start_target(env, d, args, procs, wrap=()):
 	err = os.path.join(d, 'target.err')
 	with open(err, 'w'):
 		pass
-	if hasattr(env, 'uid'):	# the restored target reopens it as the user
+	if hasattr(env, 'uid'):  # the restored target reopens it as the user
 		os.chown(err, env.uid, env.gid)
 	p = subprocess.Popen(list(wrap) + env.as_user([env.target, d, *args]),
 			     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -224,7 +224,7 @@ def check_restored(d, before):
 def log_tail(d, name, n=6):
 	try:
 		with open(os.path.join(d, 'img', name), errors='replace') as f:
-			lines = [l.rstrip() for l in f if 'Error' in l or 'Warn' in l]
+			lines = [line.rstrip() for line in f if 'Error' in line or 'Warn' in line]
 		return '\n'.join(lines[-n:])
 	except OSError:
 		return ''
@@ -257,7 +257,7 @@ def roundtrip(env, name, criu, args, procs):
 		kill_tree(st)
 		p.wait()
 		return False, False, f'dump exited {rc}: {out.strip()[-300:]}\n{log_tail(d, "dump.log")}', (td, 0)
-	p.wait()	# criu killed the tree; reap its root
+	p.wait()  # criu killed the tree; reap its root
 	reap(0.2)
 	t = time.monotonic()
 	rc, out = restore(env, d, criu)
@@ -416,7 +416,8 @@ def context_nocap(env, found):
 	restored = rc == 0
 	if restored:
 		kill_tree(read_state(d, 1))
-	emit(not restored, 'nocap_restore_fails', '' if not restored else 'restore worked without the capability')
+	emit(not restored, 'nocap_restore_fails',
+	     '' if not restored else 'restore worked without the capability')
 	crc, j = crcheck(env, 'restore', env.plain)
 	emit(crc == 1 and (crc == 0) == restored, 'crcheck_predicts_nocap_restore',
 	     f'crcheck exit {crc}: ' + '; '.join(f'{k}: {r}' for k, r, _ in refusals(j)))
@@ -426,7 +427,7 @@ def context_exec_refused(env, found):
 	"""Where execve() itself decides: a file capability outside the
 	bounding set makes it fail; no_new_privs makes it ignore file caps."""
 	with open('/proc/self/status') as f:
-		bnd = int(next(l for l in f if l.startswith('CapBnd:')).split()[1], 16)
+		bnd = int(next(line for line in f if line.startswith('CapBnd:')).split()[1], 16)
 	with open('/proc/sys/kernel/cap_last_cap') as f:
 		last = int(f.read())
 	missing = [c for c in range(last + 1) if not bnd & (1 << c)]
@@ -459,7 +460,8 @@ def context_exec_refused(env, found):
 	crc, j = run(env.as_user(nnp + [env.crcheck, '--for', 'restore', '--exec', env.criu]))
 	emit(rc != 0 and crc == 1 and 'no_new_privs' in j, 'no_new_privs_is_named_as_the_cause',
 	     f'criu under no_new_privs: exit {rc}; crcheck exit {crc}: '
-	     + ' '.join(l.strip() for l in j.splitlines() if 'no_new_privs is set' in l)[:300])
+	     + ' '.join(line.strip() for line in j.splitlines()
+			if 'no_new_privs is set' in line)[:300])
 
 
 def context_seccomp(env, found):

@@ -24,9 +24,11 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/sched.h>
+#include <linux/types.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,8 +61,8 @@ enum layout { L_SEQUENTIAL, L_SPARSE, L_RANDOM, L_NR };
 static const char *const layout_name[L_NR] = { "sequential", "sparse", "random" };
 
 struct clone_args_v2 {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
-	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+	__u64 flags, pidfd, child_tid, parent_tid, exit_signal;
+	__u64 stack, stack_size, tls, set_tid, set_tid_size;
 };
 
 /* What one run measured; shared with the parent through an mmap. */
@@ -74,6 +76,8 @@ struct run {
 
 static bool opt_threads;
 static int opt_repeat = 3;
+static int opt_levels = 1;
+static int opt_cores;
 
 static double rate_of(const struct run *r)
 {
@@ -86,8 +90,6 @@ static int cmp_rate(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
-static int opt_levels = 1;
-static int opt_cores;
 
 static double now(void)
 {
@@ -143,7 +145,7 @@ static long clone3_exit_child(struct clone_args_v2 *args)
 /* Create one task (process, or thread with --threads); -errno on failure. */
 static long new_task(const pid_t *set_tid, int levels)
 {
-	static char stack[4096] __attribute__((aligned(16)));
+	static alignas(16) char stack[4096];
 	struct clone_args_v2 args = { .exit_signal = SIGCHLD };
 	long pid;
 
@@ -193,9 +195,13 @@ static int write_ns_last_pid(pid_t pid)
 	return ret;
 }
 
-/* The next PID this namespace would hand out is @pid + 1. */
-static volatile long cycle_last;
-static volatile pid_t cycle_stop;
+/*
+ * The next PID this namespace would hand out is @cycle_last + 1 (the
+ * parallel phase's workers store it concurrently: atomically).  They stop
+ * at @cycle_stop, set before they start.
+ */
+static long cycle_last;
+static pid_t cycle_stop;
 static long cycle_burned;	/* by the parallel phase's workers */
 
 /* Gaps longer than this many PIDs per core are cycled on every core. */
@@ -208,7 +214,7 @@ static long cycle_burned;	/* by the parallel phase's workers */
 static long burn_one(void)
 {
 #if defined(__x86_64__)
-	static char stack[4096] __attribute__((aligned(16)));
+	static alignas(16) char stack[4096];
 	struct clone_args_v2 args = {
 		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 			 CLONE_THREAD | CLONE_SYSVSEM,
@@ -234,7 +240,7 @@ static void *cycle_worker(void *arg)
 		if (pid < 0)
 			return NULL;
 		__atomic_fetch_add(&cycle_burned, 1, __ATOMIC_RELAXED);
-		cycle_last = pid;
+		__atomic_store_n(&cycle_last, pid, __ATOMIC_RELAXED);
 		if (pid >= cycle_stop)
 			return NULL;
 	}
@@ -414,8 +420,10 @@ static void make_targets(enum layout l, pid_t *t, int n)
 			t[i] = FIRST_PID + 97 * i;
 		break;
 	case L_RANDOM: {
-		/* Distinct, ascending (a restore creates parents first, and
-		 * cycling only goes up), spread over 40 PIDs per task. */
+		/*
+		 * Distinct, ascending (a restore creates parents first, and
+		 * cycling only goes up), spread over 40 PIDs per task.
+		 */
 		unsigned int seed = 42;
 		pid_t p = FIRST_PID;
 
@@ -430,12 +438,52 @@ static void make_targets(enum layout l, pid_t *t, int n)
 	}
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: pidbench [-n N[,N...]] [--layout sequential|sparse|random|all]\n"
 		"                [--levels 1|2|3] [--threads] [--cores K] [--repeat R] [--json]\n"
 		"                [--plot FILE.png]\n");
+}
+
+/* One run's JSON object, after @sep. */
+static void print_json_run(const char *sep, const char *layout, int n, enum method m,
+			   const struct run *r, double rate, double vs_floor,
+			   double lo, double hi)
+{
+	printf("%s{\"layout\": \"%s\", \"n\": %d, \"method\": \"%s\", ",
+	       sep, layout, n, method_name[m]);
+	printf("\"status\": \"%s\", \"placed\": %d, \"wrong_pid\": %d, ",
+	       r->status ? strerror(r->status) : "ok", r->placed, r->wrong);
+	printf("\"tasks_per_s\": %.1f, \"median_us\": %.2f, \"p99_us\": %.2f, ",
+	       rate, r->median_us, r->p99_us);
+	printf("\"vs_floor\": %.3f, \"pids_burned\": %ld, \"repeats\": %d, ",
+	       vs_floor, r->burned, opt_repeat);
+	printf("\"tasks_per_s_min\": %.1f, \"tasks_per_s_max\": %.1f}", lo, hi);
+}
+
+/* One run's line of the table: @lo-@hi the spread of the repeats. */
+static void print_table_run(enum method m, const struct run *r, double rate,
+			    double vs_floor, double lo, double hi)
+{
+	char spread[32];
+
+	if (r->status && !r->placed) {
+		printf("%-20s %s\n", method_name[m],
+		       r->status == EOPNOTSUPP ? "n/a for this configuration" :
+		       r->status == EPERM ? "refused: needs CAP_CHECKPOINT_RESTORE" :
+		       strerror(r->status));
+		return;
+	}
+	snprintf(spread, sizeof(spread), "(%.0f-%.0f)", lo, hi);
+	printf("%-20s %12.0f %15s %10.2f %10.2f %8.2fx %s",
+	       method_name[m], rate, spread, r->median_us, r->p99_us, vs_floor,
+	       m == M_FLOOR ? "-" : r->wrong ? "WRONG PIDS" :
+	       r->status ? strerror(r->status) : "all PIDs right");
+	if (m == M_CYCLE)
+		printf(" (%ld PIDs burned, %.0f PIDs/s)", r->burned,
+		       r->seconds > 0 ? (r->burned + r->placed) / r->seconds : 0);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
@@ -476,7 +524,7 @@ int main(int argc, char **argv)
 				if (!strcmp(optarg, layout_name[lay_first]))
 					break;
 			if (lay_first == L_NR) {
-				usage(stderr);
+				print_usage(stderr);
 				return 2;
 			}
 			lay_last = lay_first;
@@ -484,7 +532,7 @@ int main(int argc, char **argv)
 		case 'L':
 			opt_levels = atoi(optarg);
 			if (opt_levels < 1 || opt_levels > MAX_LEVELS) {
-				usage(stderr);
+				print_usage(stderr);
 				return 2;
 			}
 			break;
@@ -508,10 +556,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
 	}
@@ -533,15 +581,17 @@ int main(int argc, char **argv)
 
 		dat = fd >= 0 ? fdopen(fd, "w") : NULL;
 	}
-	if (json)
+	if (json) {
 		printf("{\"levels\": %d, \"threads\": %s, \"cores\": %d, \"runs\": [",
 		       opt_levels, opt_threads ? "true" : "false", opt_cores);
-	else
-		printf("pidbench: %s, %d PID namespace level%s (the floor too), cycling on %d core%s "
-		       "(gaps over %d PIDs in parallel), median of %d runs\n",
+	} else {
+		printf("pidbench: %s, %d PID namespace level%s (the floor too), ",
 		       opt_threads ? "threads" : "processes", opt_levels,
-		       opt_levels > 1 ? "s" : "", opt_cores, opt_cores > 1 ? "s" : "",
+		       opt_levels > 1 ? "s" : "");
+		printf("cycling on %d core%s (gaps over %d PIDs in parallel), median of %d runs\n",
+		       opt_cores, opt_cores > 1 ? "s" : "",
 		       PARALLEL_GAP * opt_cores, opt_repeat);
+	}
 	for (int l = lay_first; l <= lay_last; l++) {
 		for (int k = 0; k < nn; k++) {
 			int n = ns[k];
@@ -577,42 +627,19 @@ int main(int argc, char **argv)
 			if (!json)
 				printf("\nlayout %s, N=%d (PIDs %d..%d)\n"
 				       "%-20s %12s %15s %10s %10s %9s %s\n", layout_name[l],
-				       n, targets[0], targets[n - 1], "method",
-				       "tasks/s", "(min-max)", "median us", "p99 us", "vs floor", "check");
+				       n, targets[0], targets[n - 1], "method", "tasks/s",
+				       "(min-max)", "median us", "p99 us", "vs floor", "check");
 			for (int m = 0; m < M_NR; m++) {
 				struct run *r = &res[m];
 				double rate = r->seconds > 0 ? r->placed / r->seconds : 0;
+				double vs_floor = floor_rate ? rate / floor_rate : 0;
 
 				if (json) {
-					printf("%s{\"layout\": \"%s\", \"n\": %d, \"method\": \"%s\", "
-					       "\"status\": \"%s\", \"placed\": %d, \"wrong_pid\": %d, "
-					       "\"tasks_per_s\": %.1f, \"median_us\": %.2f, \"p99_us\": %.2f, "
-					       "\"vs_floor\": %.3f, \"pids_burned\": %ld, \"repeats\": %d, "
-					       "\"tasks_per_s_min\": %.1f, \"tasks_per_s_max\": %.1f}",
-					       first ? "" : ", ", layout_name[l], n, method_name[m],
-					       r->status ? strerror(r->status) : "ok", r->placed,
-					       r->wrong, rate, r->median_us, r->p99_us,
-					       floor_rate ? rate / floor_rate : 0, r->burned,
-					       opt_repeat, lo[m], hi[m]);
+					print_json_run(first ? "" : ", ", layout_name[l], n, m, r,
+						       rate, vs_floor, lo[m], hi[m]);
 					first = 0;
-				} else if (r->status && !r->placed) {
-					printf("%-20s %s\n", method_name[m],
-					       r->status == EOPNOTSUPP ? "n/a for this configuration" :
-					       r->status == EPERM ? "refused: needs CAP_CHECKPOINT_RESTORE" :
-					       strerror(r->status));
 				} else {
-					char spread[32];
-
-					snprintf(spread, sizeof(spread), "(%.0f-%.0f)", lo[m], hi[m]);
-					printf("%-20s %12.0f %15s %10.2f %10.2f %8.2fx %s",
-					       method_name[m], rate, spread, r->median_us, r->p99_us,
-					       floor_rate ? rate / floor_rate : 0,
-					       m == M_FLOOR ? "-" : r->wrong ? "WRONG PIDS" :
-					       r->status ? strerror(r->status) : "all PIDs right");
-					if (m == M_CYCLE)
-						printf(" (%ld PIDs burned, %.0f PIDs/s)", r->burned,
-						       r->seconds > 0 ? (r->burned + r->placed) / r->seconds : 0);
-					printf("\n");
+					print_table_run(m, r, rate, vs_floor, lo[m], hi[m]);
 				}
 				if (dat && !r->status)
 					fprintf(dat, "%s %d %d %.1f %.2f\n", layout_name[l], m, n,
@@ -625,10 +652,11 @@ int main(int argc, char **argv)
 				double burn = (res[M_CYCLE].burned + res[M_CYCLE].placed) /
 					      res[M_CYCLE].seconds;
 
-				printf("set_tid places tasks %.1fx faster than cycling here; cycling burned "
-				       "%.0f PIDs/s on %d core%s (the published ~100,000 PIDs/s: 4 cores, "
-				       "num_cpus+2 threads)\n", st / cy, burn, opt_cores,
-				       opt_cores > 1 ? "s" : "");
+				printf("set_tid places tasks %.1fx faster than cycling here; ",
+				       st / cy);
+				printf("cycling burned %.0f PIDs/s on %d core%s %s\n",
+				       burn, opt_cores, opt_cores > 1 ? "s" : "",
+				       "(the published ~100,000 PIDs/s: 4 cores, num_cpus+2 threads)");
 			}
 			free(targets);
 		}
@@ -637,12 +665,14 @@ int main(int argc, char **argv)
 		printf("]}\n");
 	if (dat) {
 		char cmd[1024];
-		FILE *gp;
+		FILE *gp = NULL;
 
 		fclose(dat);
-		if (system("command -v gnuplot >/dev/null 2>&1") != 0 ||
-		    !(gp = popen("gnuplot", "w"))) {
-			fprintf(stderr, "pidbench: no gnuplot for --plot (apt-get install gnuplot-nox)\n");
+		if (system("command -v gnuplot >/dev/null 2>&1") == 0)
+			gp = popen("gnuplot", "w");
+		if (!gp) {
+			fprintf(stderr,
+				"pidbench: no gnuplot for --plot (apt-get install gnuplot-nox)\n");
 			unlink(datpath);
 			return 1;
 		}
@@ -654,11 +684,12 @@ int main(int argc, char **argv)
 			int k = 0;
 
 			if (col == 5)
-				fprintf(gp, "\nset title 'median time to place one task (us)'\nplot ");
+				fprintf(gp,
+					"\nset title 'median time to place one task (us)'\nplot ");
 			for (int l = lay_first; l <= lay_last; l++)
 				for (int m = 0; m < M_NR; m++)
-					fprintf(gp, "%s'< awk \"\\$1 == \\\"%s\\\" && \\$2 == %d\" %s' "
-						"using 3:%d with linespoints title '%s, %s'",
+					fprintf(gp,
+						"%s'< awk \"\\$1 == \\\"%s\\\" && \\$2 == %d\" %s' using 3:%d with linespoints title '%s, %s'",
 						k++ ? ", " : "", layout_name[l], m, datpath, col,
 						method_name[m], layout_name[l]);
 		}
