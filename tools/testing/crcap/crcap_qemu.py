@@ -25,6 +25,7 @@ host with semodule in a private copy of Debian's policy store.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -175,6 +176,14 @@ def build_policy(project_top: str, build: str, name: str,
 		raise Error(f'no {STORE}: selinux-policy-default is not installed '
 			    '(scripts/crcap deps)')
 	top = os.path.join(build, 'debian-policy', name)
+	out = os.path.join(top, 'out')
+	# Kept, keyed on every input: the module sources, what is taken out,
+	# the flags, and the installed policy it links into.
+	key = policy_key(project_top, without_capability2, drop)
+	if util.read_text(os.path.join(out, 'key')) == key and \
+	   os.path.exists(os.path.join(out, 'policy.33')):
+		return out
+	shutil.rmtree(out, ignore_errors=True)
 	mods = _build_modules(project_top, os.path.join(top, 'modules'),
 			      without_capability2, drop)
 	root = os.path.join(top, 'root')
@@ -193,7 +202,6 @@ def build_policy(project_top: str, build: str, name: str,
 	pol = os.path.join(root, 'etc/selinux/default/policy/policy.33')
 	if p.returncode or not os.path.exists(pol):
 		raise Error(f'semodule could not link the criu module into Debian\'s policy (log: {log})')
-	out = os.path.join(top, 'out')
 	os.makedirs(out, exist_ok=True)
 	shutil.copy2(pol, os.path.join(out, 'policy.33'))
 	fc = os.path.join(root, 'etc/selinux/default/contexts/files')
@@ -201,7 +209,25 @@ def build_policy(project_top: str, build: str, name: str,
 		if os.path.exists(os.path.join(fc, f)):	# the .subs: /lib is /usr/lib
 			shutil.copy2(os.path.join(fc, f), os.path.join(out, f))
 	shutil.rmtree(root)
+	with open(os.path.join(out, 'key'), 'w') as f:
+		f.write(key)
 	return out
+
+
+def policy_key(project_top: str, without_capability2: bool,
+	       drop: Optional[Tuple[str, str]]) -> str:
+	"""What a linked policy is made from, as one digest."""
+	h = hashlib.sha256()
+	for f in ('criu.te', 'criu.if', 'criu.fc', 'test/crcap_criu_user.te'):
+		h.update(f.encode() + b'\0' + util.read_text(
+			os.path.join(project_top, 'policy/refpolicy', f)).encode() + b'\0')
+	h.update(repr((without_capability2, drop,
+		       bool(os.environ.get('CRCAP_POLICY_AUDIT_ALL')))).encode())
+	for pkg in ('selinux-policy-default', 'selinux-policy-dev', 'semodule-utils',
+		    'policycoreutils'):
+		h.update(util.run(['dpkg-query', '-W', '-f=${Version}', pkg], capture=True,
+				  check=False).stdout.encode())
+	return h.hexdigest()
 
 
 # ---- the root --------------------------------------------------------------
@@ -353,6 +379,55 @@ def make_root(project_top: str, d: str, kselftests: List[str], tools: str, criu:
 	r.write('/etc/shadow', 'root:*:1::::::\ncrcap:*:1::::::\nnobody:*:1::::::\n', 0o640)
 	r.write('/etc/selinux/config', 'SELINUX=permissive\nSELINUXTYPE=default\n')
 	return r
+
+
+ROOT_PACKAGES = ('busybox-static', 'bash', 'util-linux', 'mount', 'libcap2-bin',
+		 'policycoreutils', 'python3.11-minimal', 'libpython3.11-stdlib', 'libc6',
+		 'libselinux1', 'libcap2')
+
+
+def tree_digest(h, path: str) -> None:
+	"""Adds what PATH holds (names, sizes, mtimes) to the hash H."""
+	if os.path.isfile(path):
+		st = os.stat(path)
+		h.update(f'{path}\0{st.st_size}\0{st.st_mtime_ns}\0'.encode())
+		return
+	for dp, dns, fs in os.walk(path):
+		dns.sort()
+		for f in sorted(fs):
+			p = os.path.join(dp, f)
+			if os.path.isfile(p):
+				st = os.stat(p)
+				h.update(f'{p}\0{st.st_size}\0{st.st_mtime_ns}\0'.encode())
+
+
+def root_key(project_top: str, inputs: List[str], full: bool) -> str:
+	"""What a guest root is made from, as one digest: the recipe (this
+	file and the guest's scripts), the host's packages it copies, and
+	INPUTS (programs, policies, kselftest installs: their files' names,
+	sizes and mtimes)."""
+	h = hashlib.sha256()
+	for f in (__file__, os.path.join(project_top, G.QEMU_INIT),
+		  os.path.join(project_top, G.JOB_LIB), os.path.join(project_top, DEBIAN_JOB),
+		  os.path.join(project_top, CRIU_SELINUX_TEST),
+		  os.path.join(project_top, 'tools/checkpoint_restore/crcheck_test.sh')):
+		h.update(util.read_text(f).encode() + b'\0')
+	h.update(util.run(['dpkg-query', '-W', '-f=${Package} ${Version}\n', *ROOT_PACKAGES],
+			  capture=True, check=False).stdout.encode())
+	h.update(repr(full).encode())
+	for i in inputs:
+		tree_digest(h, i)
+	return h.hexdigest()
+
+
+def kept(out: str, key: str) -> bool:
+	"""Is OUT there, made from KEY?"""
+	return os.path.exists(out) and util.read_text(out + '.key') == key
+
+
+def keep(out: str, key: str) -> None:
+	with open(out + '.key', 'w') as f:
+		f.write(key)
 
 
 def kselftest_archive(kselftest: str, d: str, out: str) -> None:

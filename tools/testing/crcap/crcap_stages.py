@@ -211,9 +211,8 @@ class Stages:
 		if qemu:
 			try:
 				k = Q.debian_kernels(self.build, ('6.1',))[0]
-				root = Q.busybox_root(self.top, os.path.join(self.build, 'selfcheck-root'))
 				initrd = os.path.join(self.build, 'selfcheck-initrd.gz')
-				root.cpio(initrd)
+				Q.busybox_root(self.top, os.path.join(self.build, 'selfcheck-root')).cpio(initrd)
 				g = G.Qemu(k.vmlinuz, initrd, UML_TIMEOUT, mem='256', smp=1)
 				out.append(G.selfcheck('qemu', g, self.results,
 						       self.req.timeout or QEMU_SELFCHECK_HANG))
@@ -270,16 +269,22 @@ class Stages:
 			pols = {'criu': Q.build_policy(self.top, self.build, 'criu'),
 				'without_capability2': Q.build_policy(
 					self.top, self.build, 'without_capability2', True)}
-			root = Q.make_root(self.top, os.path.join(self.build, 'debian-root'),
-					   [t.kselftest for t in trees.values()],
-					   os.path.join(self.build, 'tools'), criu, pols)
+			tools = os.path.join(self.build, 'tools')
+			kselftests = [t.kselftest for t in trees.values()]
 			base = os.path.join(self.build, 'debian-root.gz')
-			root.cpio(base)
+			key = Q.root_key(self.top, [criu, tools, *pols.values(), *kselftests], True)
+			if not Q.kept(base, key):	# kept, keyed on its inputs
+				Q.make_root(self.top, os.path.join(self.build, 'debian-root'),
+					    kselftests, tools, criu, pols).cpio(base)
+				Q.keep(base, key)
 			initrds = {}
 			for name, tk in trees.items():
 				ks_gz = os.path.join(self.build, f'debian-kselftest-{name}.gz')
-				Q.kselftest_archive(tk.kselftest, os.path.join(
-					self.build, f'debian-kselftest-{name}'), ks_gz)
+				ks_key = Q.root_key(self.top, [tk.kselftest], True)
+				if not Q.kept(ks_gz, ks_key):
+					Q.kselftest_archive(tk.kselftest, os.path.join(
+						self.build, f'debian-kselftest-{name}'), ks_gz)
+					Q.keep(ks_gz, ks_key)
 				initrds[name] = os.path.join(self.build, f'debian-initrd-{name}.gz')
 				Q.concat([base, ks_gz], initrds[name])
 		except Error as e:
@@ -309,10 +314,13 @@ class Stages:
 				self.top, self.build, f'ablate-{b[1]}', drop=b)) for b in blocks], 2)
 			for b, d in built:
 				pols[f'ablate-{b[1]}'] = d
-			root = Q.make_root(self.top, os.path.join(self.build, 'debian-ablation-root'),
-					   [], os.path.join(self.build, 'tools'), criu, pols, full=False)
+			tools = os.path.join(self.build, 'tools')
 			initrd = os.path.join(self.build, 'debian-ablation-initrd.gz')
-			root.cpio(initrd)
+			key = Q.root_key(self.top, [criu, tools, *pols.values()], False)
+			if not Q.kept(initrd, key):
+				Q.make_root(self.top, os.path.join(self.build, 'debian-ablation-root'),
+					    [], tools, criu, pols, full=False).cpio(initrd)
+				Q.keep(initrd, key)
 		except Error as e:
 			return Stage([Test('debian.policy_ablation', subtests=[
 				Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish()])

@@ -483,9 +483,10 @@ class LintTest(unittest.TestCase):
 		if not tree:
 			self.skipTest('no unpacked kernel tree with scripts/checkpatch.pl')
 		k = mock.Mock(src=tree)
-		bad = self.write('bad.c', '// SPDX-License-Identifier: GPL-2.0\nint f(void) {\n\treturn 0;\n}\n')
+		spdx = '// SPDX-License-Identifier: GPL-2.0\n'
+		bad = self.write('bad.c', spdx + 'int f(void) {\n\treturn 0;\n}\n')
 		self.assertEqual(Status.FAIL, L.checkpatch(k, bad, 'x').status)
-		good = self.write('good.c', '// SPDX-License-Identifier: GPL-2.0\nint f(void)\n{\n\treturn 0;\n}\n')
+		good = self.write('good.c', spdx + 'int f(void)\n{\n\treturn 0;\n}\n')
 		self.assertEqual(Status.PASS, L.checkpatch(k, good, 'x').status)
 
 
@@ -570,6 +571,9 @@ class FakeWorld:
 			mock.patch.object(Q, 'busybox_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'kselftest_archive', lambda *a: None),
 			mock.patch.object(Q, 'concat', lambda *a: None),
+			mock.patch.object(Q, 'root_key', lambda *a: 'k'),
+			mock.patch.object(Q, 'kept', lambda *a: False),
+			mock.patch.object(Q, 'keep', lambda *a: None),
 			mock.patch.object(Q, 'rule_blocks', lambda top: [('criu.te', 'ptrace')]),
 		]
 		for p in patches:
