@@ -5,10 +5,19 @@
  * The program the file capability, ambient capability and SELinux domain
  * variants exec (a copy of it, set up by cr_copy_helper()): it runs one
  * operation of ops.h with the credentials the exec gave it and writes the
- * struct cr_result to RESULT-FD.  It has a main() of its own: the
- * harness's runner, which ops.h brings along, is not used here.
+ * struct cr_result to RESULT-FD.  ARG0..ARG5 are the words of struct
+ * cr_op's raw[], as exec_helper() (cr_ns.c) wrote them.  No harness here.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cr_creds.h"
 #include "ops.h"
 
 int main(int argc, char **argv)
@@ -25,7 +34,7 @@ int main(int argc, char **argv)
 	fd = atoi(argv[1]);
 	op.id = atoi(argv[2]);
 	for (int i = 0; i < CR_OP_ARGS; i++)
-		op.arg[i] = atol(argv[3 + i]);
+		op.raw[i] = atol(argv[3 + i]);
 	cr_dumpable();
 	errno = 0;
 	cr_dispatch(&op, &res);
@@ -33,6 +42,3 @@ int main(int argc, char **argv)
 		return 2;
 	return 0;
 }
-
-/* Keeps -Wunused-function quiet about the harness's runner. */
-int (*const cr_helper_unused_runner)(int, char **) = test_harness_run;

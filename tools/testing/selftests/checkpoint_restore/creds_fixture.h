@@ -7,10 +7,12 @@
  *	#include "creds_fixture.h"
  *
  * Each test of that fixture then runs once per credential set, with
- * variant->creds describing it (struct cr_creds, common.h), in a private
+ * variant->creds describing it (struct cr_creds, cr_creds.h), in a private
  * mount namespace with a fresh /tmp that holds the helper copies the
  * exec'ing variants need.
  */
+
+#include "common.h"
 
 #ifndef CR_FIXTURE
 #error "define CR_FIXTURE (the fixture's name) before including creds_fixture.h"

@@ -7,7 +7,12 @@
  * map_files link; what it must get is written per variant.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <string.h>
+
+#include "common.h"
 
 FIXTURE(exec_caps) {};
 
@@ -75,7 +80,8 @@ static const char *refused_by_wrong(const FIXTURE_VARIANT(exec_caps) * v,
 TEST_F(exec_caps, set_tid)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 123 } };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .set_tid = { .size = 1, .pids = { 123 } } };
 	struct cr_result res;
 
 	if (cr_unsupported(&variant->creds))
@@ -89,7 +95,8 @@ TEST_F(exec_caps, map_files_open)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_op op = { .id = OP_MAP_FILES,
-			    .arg = { MAP_DELETED_FILE, MAP_TARGET_CHILD } };
+			    .map_files = { .kind = MAP_DELETED_FILE,
+					   .target = MAP_TARGET_CHILD } };
 	struct cr_result res;
 
 	if (cr_unsupported(&variant->creds))

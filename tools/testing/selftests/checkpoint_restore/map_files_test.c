@@ -8,14 +8,19 @@
  * still stand before it.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "common.h"
 
 static void check_map_files(struct __test_metadata *_metadata,
 			    const struct cr_creds *creds,
 			    const struct cr_world *w, enum map_kind kind,
 			    enum map_target target, int expected)
 {
-	struct cr_op op = { .id = OP_MAP_FILES, .arg = { kind, target } };
+	struct cr_op op = { .id = OP_MAP_FILES,
+			    .map_files = { .kind = kind, .target = target } };
 	struct cr_result res;
 
 	if (cr_unsupported(creds))

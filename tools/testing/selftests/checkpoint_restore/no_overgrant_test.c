@@ -7,7 +7,13 @@
  * and a regression could not change the host.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <string.h>
+
+#include "common.h"
 
 static void check_sys_admin_only(struct __test_metadata *_metadata,
 				 const struct cr_creds *c, struct cr_op *op,
@@ -45,7 +51,7 @@ TEST_F(no_overgrant, ptrace_suspend_seccomp_needs_cap_sys_admin)
 {
 	struct cr_op seize = { .id = OP_SEIZE };
 	struct cr_op op = { .id = OP_SEIZE,
-			    .arg = { PTRACE_O_SUSPEND_SECCOMP } };
+			    .seize = { .options = PTRACE_O_SUSPEND_SECCOMP } };
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_result res;
 

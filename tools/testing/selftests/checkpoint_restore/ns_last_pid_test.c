@@ -6,7 +6,13 @@
  * namespace the test made; the host's ns_last_pid is never written.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdbool.h>
+#include <unistd.h>
+
+#include "common.h"
 
 /* Write @value (pid_max + @value if @past_pid_max) and fork. */
 static void check_write(struct __test_metadata *_metadata,
@@ -14,7 +20,8 @@ static void check_write(struct __test_metadata *_metadata,
 			long value, bool past_pid_max, int expected)
 {
 	struct cr_op op = { .id = OP_NS_LAST_PID_WRITE,
-			    .arg = { value, past_pid_max } };
+			    .ns_last_pid = { .value = value,
+					     .past_pid_max = past_pid_max } };
 	struct cr_result res;
 
 	if (cr_unsupported(creds))

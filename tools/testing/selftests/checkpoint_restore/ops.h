@@ -1,46 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Checkpoint/restore capability selftests: the operations.
+ * Checkpoint/restore capability selftests: the operations (cr_ops.c).
  *
- * Each operation runs after the credentials were switched (see common.h),
- * possibly after an execve() of the test binary in helper mode, so it takes
- * its inputs from op->arg[] and reports 0 or the errno, plus what it saw,
- * in *res.  Every test binary can run every operation: the SELinux tests
- * use them all.
+ * Each operation runs after the credentials were switched (cr_ns.c),
+ * possibly after an execve() of cr_helper, so it takes its inputs from the
+ * struct cr_op alone and reports 0 or the errno, plus what it saw, in
+ * *res.  Every program can run every operation: the SELinux tests use
+ * them all.
  */
 
 #ifndef _SELFTESTS_CHECKPOINT_RESTORE_OPS_H
 #define _SELFTESTS_CHECKPOINT_RESTORE_OPS_H
 
-#include "common.h"
-
-#include <linux/prctl.h>
-#include <sys/ipc.h>
-#include <sys/mman.h>
-#include <sys/msg.h>
-#include <sys/ptrace.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
-#include <termios.h>
+#include <stdbool.h>
+#include <sys/types.h>
 
 enum cr_op_id {
-	OP_SET_TID,		/* arg0 size, arg1-3 PIDs, arg5 flags */
-	OP_NS_LAST_PID_WRITE,	/* arg0: value written (arg1 1: pid_max + arg0) */
+	OP_SET_TID,		/* .set_tid */
+	OP_NS_LAST_PID_WRITE,	/* .ns_last_pid */
 	OP_NS_LAST_PID_READ,
-	OP_MAP_FILES,		/* arg0: enum map_kind, arg1: enum map_target */
-	OP_SET_MM_MAP,		/* arg0: enum exe_kind */
+	OP_MAP_FILES,		/* .map_files */
+	OP_SET_MM_MAP,		/* .set_mm_map */
 	OP_SET_MM_FIELD,	/* PR_SET_MM_START_BRK, unchanged value */
 	OP_LOCK_TERMIOS,
-	OP_IPC_NEXT_ID,		/* arg0: enum ipc_kind, arg1: id */
+	OP_IPC_NEXT_ID,		/* .next_id */
 	OP_MOUNT_TMPFS,
 	OP_SETHOSTNAME,
-	OP_SEIZE,		/* arg0: ptrace options */
+	OP_SEIZE,		/* .seize */
 	OP_SET_MM_EXE_FILE,	/* PR_SET_MM_EXE_FILE to NEW_EXE */
 };
 
 /* ---- clone3() set_tid ---- */
 
-/* OP_SET_TID arg[5] flags */
+/* struct cr_set_tid_arg flags */
 #define SET_TID_NULL_ARRAY	0x1	/* set_tid = NULL, size as given */
 #define SET_TID_BAD_POINTER	0x2	/* set_tid points to unmapped memory */
 #define SET_TID_THREAD		0x4	/* CLONE_THREAD at the chosen TID */
@@ -49,142 +41,25 @@ enum cr_op_id {
 #define SET_TID_NEWPID		0x20	/* CLONE_NEWPID: set_tid[0] is the new init */
 #define SET_TID_SETNS		0x40	/* setns() into cr_layout.setns_pidns_fd first */
 
-#include "cr_thread.h"
-
-static int op_set_tid(const struct cr_op *op, struct cr_result *res)
-{
-	/* Its only instruction is the exit system call: no call, no alignment. */
-	static long stack[512];
-	pid_t tids[CR_MAX_SET_TID + 1];
-	long size = op->arg[0], flags = op->arg[5];
-	int status = -1;
-	pid_t pid;
-
-	for (int i = 0; i <= CR_MAX_SET_TID; i++)
-		tids[i] = i < 3 ? op->arg[1 + i] : op->arg[1];
-	if (flags & SET_TID_DEPTH_PLUS_ONE)
-		size = cr_nspid_levels() + 1;
-	if (flags & SET_TID_PID_MAX) {
-		FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
-
-		if (!f || fscanf(f, "%d", &tids[0]) != 1)
-			return cr_fail(res, "reading pid_max");
-		fclose(f);
-	}
-	res->val[2] = size;
-	if ((flags & SET_TID_SETNS) &&
-	    setns(cr_layout.setns_pidns_fd, CLONE_NEWPID))
-		return cr_fail(res, "setns(CLONE_NEWPID)");
-
-	if (flags & (SET_TID_NULL_ARRAY | SET_TID_BAD_POINTER | SET_TID_THREAD)) {
-		struct cr_clone_args args = {
-			.exit_signal = SIGCHLD,
-			.set_tid = (uintptr_t)tids,
-			.set_tid_size = size,
-		};
-
-		if (flags & SET_TID_NULL_ARRAY)
-			args.set_tid = 0;
-		if (flags & SET_TID_BAD_POINTER)
-			args.set_tid = CR_UNMAPPED_ADDR;
-		if (flags & SET_TID_THREAD) {
-			args.flags = CLONE_VM | CLONE_FS | CLONE_FILES |
-				     CLONE_SIGHAND | CLONE_THREAD |
-				     CLONE_SYSVSEM;
-			args.exit_signal = 0;
-			args.stack = (uintptr_t)stack;
-			args.stack_size = sizeof(stack);
-			pid = cr_clone3_exiting_thread(&args, sizeof(args));
-			if (pid < 0) {
-				errno = -pid;
-				return cr_fail(res, "clone3(CLONE_THREAD)");
-			}
-			res->val[0] = pid;
-			res->val[1] = 0;
-			return 0;
-		}
-		pid = sys_clone3(&args);
-		if (pid == 0)
-			_exit(0);
-		if (pid < 0)
-			return cr_fail(res, "clone3");
-		waitpid(pid, NULL, 0);
-		res->val[0] = pid;
-		return 0;
-	}
-
-	pid = cr_clone3_set_tid(tids, size,
-				(flags & SET_TID_NEWPID) ? CLONE_NEWPID : 0, &status);
-	if (pid < 0) {
-		cr_fail(res, "clone3");
-		/* Refused: is the PID we asked for taken all the same? */
-		if (!(flags & (SET_TID_NEWPID | SET_TID_SETNS)) &&
-		    (kill(tids[0], 0) == 0 || errno != ESRCH))
-			res->val[3] = 1;
-		return res->err;
-	}
-	res->val[0] = pid;
-	res->val[1] = status;
-	return 0;
-}
+struct cr_set_tid_arg {
+	/* set_tid_size. */
+	int size;
+	/* set_tid, innermost level first; entries past the third repeat pids[0]. */
+	pid_t pids[3];
+	/* SET_TID_*. */
+	unsigned int flags;
+};
 
 /* ---- ns_last_pid ---- */
 
 #define NS_LAST_PID "/proc/sys/kernel/ns_last_pid"
 
-static int op_write_then_fork(const struct cr_op *op, struct cr_result *res)
-{
-	long value = op->arg[0];
-	char buf[32];
-	int fd, len;
-	pid_t pid;
-
-	if (!cr_in_test_pidns()) {
-		errno = ECANCELED;
-		return cr_fail(res, "not inside a PID namespace of the test");
-	}
-	if (op->arg[1]) {
-		FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
-		long max;
-
-		if (!f || fscanf(f, "%ld", &max) != 1)
-			return cr_fail(res, "reading pid_max");
-		fclose(f);
-		value += max;
-	}
-	fd = open(NS_LAST_PID, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cr_fail(res, "open(" NS_LAST_PID ")");
-	len = snprintf(buf, sizeof(buf), "%ld", value);
-	if (write(fd, buf, len) != len) {
-		close(fd);
-		return cr_fail(res, "write(" NS_LAST_PID ")");
-	}
-	close(fd);
-	pid = fork();
-	if (pid < 0)
-		return cr_fail(res, "fork");
-	if (pid == 0)
-		_exit(0);
-	waitpid(pid, NULL, 0);
-	res->val[0] = pid;
-	return 0;
-}
-
-static int op_read(struct cr_result *res)
-{
-	FILE *f = fopen(NS_LAST_PID, "r");
-
-	if (!f)
-		return cr_fail(res, "fopen(" NS_LAST_PID ")");
-	if (fscanf(f, "%ld", &res->val[0]) != 1) {
-		fclose(f);
-		errno = EIO;
-		return cr_fail(res, "parsing " NS_LAST_PID);
-	}
-	fclose(f);
-	return 0;
-}
+struct cr_ns_last_pid_arg {
+	/* Written to ns_last_pid, then a fork(). */
+	long value;
+	/* Write pid_max + value instead. */
+	bool past_pid_max;
+};
 
 /* ---- map_files ---- */
 
@@ -193,226 +68,32 @@ enum map_kind {
 	MAP_DELETED_FILE,
 };
 
-#define MAGIC "crcap map_files contents"
-
-static int map_something(enum map_kind kind, void **addr)
-{
-	char path[] = CR_DIR "/cr_map_XXXXXX";
-	int fd;
-
-	if (kind == MAP_MEMFD) {
-		fd = memfd_create("crcap", MFD_CLOEXEC);
-	} else {
-		fd = mkostemp(path, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(path);
-	}
-	if (fd < 0 || ftruncate(fd, 4096))
-		return -1;
-	*addr = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (*addr == MAP_FAILED)
-		return -1;
-	memcpy(*addr, MAGIC, sizeof(MAGIC));
-	return 0;
-}
-
-/* Whose map_files entry OP_MAP_FILES goes through (arg1). */
+/* Whose map_files entry OP_MAP_FILES goes through. */
 enum map_target {
 	/* A child of ours, with our uid and no capabilities. */
 	MAP_TARGET_CHILD,
 	/* The same, after PR_SET_DUMPABLE 0. */
 	MAP_TARGET_CHILD_NOT_DUMPABLE,
-	/* The world's process of uid 65533: arg2 its PID, arg3 the address. */
+	/* The world's process of uid 65533 (struct cr_world, cr_ns.h). */
 	MAP_TARGET_OTHER_UID,
 };
 
-/*
- * Go through a process's map_files entry for a mapping of @kind: val[0] =
- * readlink's errno, val[1] = 1 if the link names a deleted object, val[2]
- * = 1 if open() gave the mapped contents.  The result is open()'s.
- */
-static int op_map_files(const struct cr_op *op, struct cr_result *res)
-{
-	char path[128], link[256], buf[sizeof(MAGIC)];
-	const char *magic = MAGIC;
-	int sync[2], fd, pfd;
-	pid_t target = 0;
-	long proc_pid;
-	void *addr;
-	ssize_t n;
+struct cr_map_files_arg {
+	/* What our child maps (not MAP_TARGET_OTHER_UID). */
+	enum map_kind kind;
+	enum map_target target;
+	/* MAP_TARGET_OTHER_UID: its PID and mapping, set by the world. */
+	long target_pid;
+	unsigned long target_addr;
+};
 
-	if (op->arg[1] == MAP_TARGET_OTHER_UID) {
-		proc_pid = op->arg[2];
-		addr = (void *)op->arg[3];
-		magic = CR_TARGET_MAGIC;
-		goto look;
-	}
-	if (map_something(op->arg[0], &addr))
-		return cr_fail(res, "mapping a file");
-	if (pipe2(sync, O_CLOEXEC))
-		return cr_fail(res, "pipe");
-	pfd = cr_self_pidfd();
-	target = fork();
-	if (target < 0)
-		return cr_fail(res, "fork");
-	if (target == 0) {
-		/*
-		 * Without capabilities of our own, so that ptrace read access
-		 * (the caller's effective set covers our permitted set) never
-		 * stands in the way: only the link-following check may refuse.
-		 */
-		cr_set_caps(false, false, false, false, false);
-		if (op->arg[1] == MAP_TARGET_CHILD_NOT_DUMPABLE)
-			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		/* Our PID as the /proc mount sees it. */
-		n = readlink("/proc/self", link, sizeof(link) - 1);
-		proc_pid = n > 0 ? (link[n] = '\0', atol(link)) : -1;
-		if (write(sync[1], &proc_pid, sizeof(proc_pid)) < 0)
-			_exit(1);
-		cr_sleep_while_alive(pfd);
-	}
-	if (pfd >= 0)
-		close(pfd);
-	close(sync[1]);
-	if (read(sync[0], &proc_pid, sizeof(proc_pid)) != sizeof(proc_pid) ||
-	    proc_pid < 1) {
-		errno = ESRCH;
-		cr_fail(res, "learning the target's PID");
-		goto out;
-	}
-look:
-	snprintf(path, sizeof(path), "/proc/%ld/map_files/%lx-%lx", proc_pid,
-		 (unsigned long)addr, (unsigned long)addr + 4096);
+#define CR_TARGET_MAGIC "crcap foreign mapping"
 
-	n = readlink(path, link, sizeof(link) - 1);
-	res->val[0] = n < 0 ? errno : 0;
-	if (n > 0) {
-		link[n] = '\0';
-		res->val[1] = !!strstr(link, "(deleted)") ||
-			      !!strstr(link, "memfd:");
-	}
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		cr_fail(res, "open(/proc/PID/map_files/...)");
-		goto out;
-	}
-	n = read(fd, buf, sizeof(buf));
-	res->val[2] = n > 0 && !strncmp(buf, magic, n);
-	close(fd);
-out:
-	if (target > 0) {
-		kill(target, SIGKILL);
-		waitpid(target, NULL, 0);
-	}
-	return res->err;
-}
-
-/* ---- PR_SET_MM_MAP ---- */
+/* ---- PR_SET_MM ---- */
 
 #define NEW_EXE "/bin/true"
 
-/* Fill @map with the current values, as /proc/self/stat shows them. */
-static int current_mm_map(struct prctl_mm_map *map)
-{
-	unsigned long long v[52] = {};
-	char buf[2048], *p, *tok, *save;
-	ssize_t n;
-	int fd, i;
-
-	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* Fields after the command name, which may hold anything but ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	for (tok = strtok_r(p + 1, " ", &save), i = 3; tok && i <= 51;
-	     tok = strtok_r(NULL, " ", &save), i++)
-		v[i] = strtoull(tok, NULL, 10);
-	if (i <= 51)
-		return -1;
-	memset(map, 0, sizeof(*map));
-	map->start_code = v[26];
-	map->end_code = v[27];
-	map->start_stack = v[28];
-	map->start_data = v[45];
-	map->end_data = v[46];
-	map->start_brk = v[47];
-	map->arg_start = v[48];
-	map->arg_end = v[49];
-	map->env_start = v[50];
-	map->env_end = v[51];
-	map->brk = syscall(SYS_brk, 0);
-	map->exe_fd = -1;
-	return map->start_code && map->arg_start ? 0 : -1;
-}
-
-/*
- * The kernel refuses a new exe file while the old one is still mapped.
- * Replace every mapping of our executable by an anonymous copy with the
- * same contents and protection; mremap() swaps each in place in one step,
- * so the code keeps running from identical bytes.
- */
-static int unmap_own_executable(void)
-{
-	struct { unsigned long start, end; int prot; } vma[32];
-	char exe[512], line[1024];
-	int n = 0;
-	ssize_t len;
-	FILE *f;
-
-	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (len <= 0)
-		return -1;
-	exe[len] = '\0';
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return -1;
-	while (n < 32 && fgets(line, sizeof(line), f)) {
-		char perms[8], path[512] = "";
-
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %511s", &vma[n].start,
-			   &vma[n].end, perms, path) < 3 || strcmp(path, exe))
-			continue;
-		vma[n].prot = (perms[0] == 'r' ? PROT_READ : 0) |
-			      (perms[1] == 'w' ? PROT_WRITE : 0) |
-			      (perms[2] == 'x' ? PROT_EXEC : 0);
-		n++;
-	}
-	fclose(f);
-	for (int i = 0; i < n; i++) {
-		size_t size = vma[i].end - vma[i].start;
-		void *copy = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (copy == MAP_FAILED)
-			return -1;
-		if (vma[i].prot & PROT_READ)
-			memcpy(copy, (void *)vma[i].start, size);
-		if (mprotect(copy, size, vma[i].prot) ||
-		    mremap(copy, size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
-			   (void *)vma[i].start) == MAP_FAILED)
-			return -1;
-	}
-	return n ? 0 : -1;
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
-/* What OP_SET_MM_MAP passes as exe_fd (arg0). */
+/* What OP_SET_MM_MAP passes as exe_fd. */
 enum exe_kind {
 	EXE_NONE,		/* -1: keep /proc/self/exe */
 	EXE_NEW,		/* NEW_EXE, with our own executable unmapped */
@@ -421,152 +102,22 @@ enum exe_kind {
 	EXE_CLOSED_FD,		/* a descriptor that is not open */
 };
 
-#define CR_CLOSED_FD 1000
-#define CR_NOEXEC_FILE CR_DIR "/cr_noexec"
-
-static int open_exe(enum exe_kind kind)
-{
-	int fd;
-
-	switch (kind) {
-	case EXE_NEW:
-		return open(NEW_EXE, O_RDONLY | O_CLOEXEC);
-	case EXE_NOT_EXECUTABLE:
-		fd = open(CR_NOEXEC_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (fd >= 0 && write(fd, "#!/bin/true\n", 12) != 12) {
-			close(fd);
-			return -1;
-		}
-		return fd;
-	case EXE_DIRECTORY:
-		return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	case EXE_CLOSED_FD:
-		close(CR_CLOSED_FD);
-		return CR_CLOSED_FD;
-	case EXE_NONE:
-		break;
-	}
-	return -1;
-}
-
-/* val[0] = 1 if /proc/self/exe is NEW_EXE afterwards. */
-static int op_set_mm_map(const struct cr_op *op, struct cr_result *res)
-{
-	struct prctl_mm_map map;
-	int fd = -1;
-
-	if (current_mm_map(&map))
-		return cr_fail(res, "reading the current mm from /proc/self/stat");
-	if (op->arg[0] != EXE_NONE) {
-		fd = open_exe(op->arg[0]);
-		if (fd < 0)
-			return cr_fail(res, "opening the new exe file");
-		/* Only the file that can succeed needs the old one gone. */
-		if (op->arg[0] == EXE_NEW && unmap_own_executable())
-			return cr_fail(res, "unmapping our own executable");
-		map.exe_fd = fd;
-	}
-	if (prctl(PR_SET_MM, PR_SET_MM_MAP, (unsigned long)&map, sizeof(map), 0))
-		return cr_fail(res, "prctl(PR_SET_MM, PR_SET_MM_MAP)");
-	res->val[0] = same_file("/proc/self/exe", NEW_EXE);
-	return 0;
-}
-
-/* The older, single-field way: it asks for CAP_SYS_RESOURCE. */
-static int op_set_mm_exe_file(struct cr_result *res)
-{
-	int fd = open(NEW_EXE, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return cr_fail(res, "open(" NEW_EXE ")");
-	if (unmap_own_executable())
-		return cr_fail(res, "unmapping our own executable");
-	if (prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0))
-		return cr_fail(res, "prctl(PR_SET_MM, PR_SET_MM_EXE_FILE)");
-	res->val[0] = same_file("/proc/self/exe", NEW_EXE);
-	return 0;
-}
-
-static int op_set_mm_field(struct cr_result *res)
-{
-	struct prctl_mm_map map;
-
-	if (current_mm_map(&map))
-		return cr_fail(res, "reading the current mm from /proc/self/stat");
-	if (prctl(PR_SET_MM, PR_SET_MM_START_BRK, map.start_brk, 0, 0))
-		return cr_fail(res, "prctl(PR_SET_MM, PR_SET_MM_START_BRK)");
-	return 0;
-}
+struct cr_set_mm_map_arg {
+	enum exe_kind exe;
+};
 
 /* ---- TIOCSLCKTRMIOS, ipc *_next_id ---- */
 
 enum ipc_kind { IPC_MSG, IPC_SEM, IPC_SHM };
 
-static const char *const next_id_file[] = {
-	[IPC_MSG] = "/proc/sys/kernel/msg_next_id",
-	[IPC_SEM] = "/proc/sys/kernel/sem_next_id",
-	[IPC_SHM] = "/proc/sys/kernel/shm_next_id",
+/* The sysctl file of each kind. */
+extern const char *const next_id_file[];
+
+struct cr_next_id_arg {
+	enum ipc_kind kind;
+	/* Written to the kind's *_next_id before an object is made. */
+	long id;
 };
-
-/* val[0] = 1 if TIOCGLCKTRMIOS reads back the locked flags. */
-static int op_lock_termios(struct cr_result *res)
-{
-	struct termios lock = {}, back = {};
-	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-	if (fd < 0)
-		return cr_fail(res, "posix_openpt");
-	lock.c_cflag = CSIZE;
-	lock.c_lflag = ECHO;
-	if (ioctl(fd, TIOCSLCKTRMIOS, &lock)) {
-		cr_fail(res, "ioctl(TIOCSLCKTRMIOS)");
-		close(fd);
-		return res->err;
-	}
-	if (!ioctl(fd, TIOCGLCKTRMIOS, &back))
-		res->val[0] = back.c_cflag == CSIZE && back.c_lflag == ECHO;
-	close(fd);
-	return 0;
-}
-
-/* val[0] = the id the next object got. */
-static int op_ipc_next_id(const struct cr_op *op, struct cr_result *res)
-{
-	const char *file = next_id_file[op->arg[0]];
-	char buf[32];
-	int fd, len, id = -1;
-
-	fd = open(file, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cr_fail(res, "open(*_next_id) for writing");
-	len = snprintf(buf, sizeof(buf), "%ld", op->arg[1]);
-	if (write(fd, buf, len) != len) {
-		close(fd);
-		return cr_fail(res, "write(*_next_id)");
-	}
-	close(fd);
-	switch (op->arg[0]) {
-	case IPC_MSG:
-		id = msgget(IPC_PRIVATE, 0600);
-		if (id >= 0)
-			msgctl(id, IPC_RMID, NULL);
-		break;
-	case IPC_SEM:
-		id = semget(IPC_PRIVATE, 1, 0600);
-		if (id >= 0)
-			semctl(id, 0, IPC_RMID);
-		break;
-	case IPC_SHM:
-		id = shmget(IPC_PRIVATE, 4096, 0600);
-		if (id >= 0)
-			shmctl(id, IPC_RMID, NULL);
-		break;
-	}
-	if (id < 0)
-		return cr_fail(res, "creating an IPC object");
-	res->val[0] = id;
-	return 0;
-}
 
 /* ---- what still needs CAP_SYS_ADMIN ---- */
 
@@ -574,73 +125,56 @@ static int op_ipc_next_id(const struct cr_op *op, struct cr_result *res)
 #define PTRACE_O_SUSPEND_SECCOMP 0x200000	/* 1 << 21 */
 #endif
 
-static int op_mount(struct cr_result *res)
-{
-	if (mount("crcap", CR_DIR, "tmpfs", 0, "size=1m"))
-		return cr_fail(res, "mount(tmpfs)");
-	return 0;
-}
+struct cr_seize_arg {
+	/* PTRACE_SEIZE's options. */
+	unsigned long options;
+};
 
-static int op_sethostname(struct cr_result *res)
-{
-	if (sethostname("crcap", 5))
-		return cr_fail(res, "sethostname");
-	return 0;
-}
+/* ---- an operation and its result ---- */
 
-/* PTRACE_SEIZE a child of ours with the given options. */
-static int op_seize(const struct cr_op *op, struct cr_result *res)
-{
-	int pfd = cr_self_pidfd();
-	pid_t child;
+/* How many longs carry an operation's arguments across execve(). */
+#define CR_OP_ARGS 6
 
-	child = fork();
-	if (child < 0)
-		return cr_fail(res, "fork");
-	if (child == 0) {
-		cr_set_caps(false, false, false, false, false);
-		cr_sleep_while_alive(pfd);
-	}
-	if (pfd >= 0)
-		close(pfd);
-	if (ptrace(PTRACE_SEIZE, child, NULL, (void *)op->arg[0]))
-		cr_fail(res, "ptrace(PTRACE_SEIZE)");
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	return res->err;
-}
+struct cr_op {
+	enum cr_op_id id;
+	/* The arguments of operation @id, by name. */
+	union {
+		struct cr_set_tid_arg set_tid;
+		struct cr_ns_last_pid_arg ns_last_pid;
+		struct cr_map_files_arg map_files;
+		struct cr_set_mm_map_arg set_mm_map;
+		struct cr_next_id_arg next_id;
+		struct cr_seize_arg seize;
+		/* The same bytes as cr_helper's command line takes them. */
+		long raw[CR_OP_ARGS];
+	};
+};
 
-static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
-{
-	switch (op->id) {
-	case OP_SET_TID:
-		return op_set_tid(op, res);
-	case OP_NS_LAST_PID_WRITE:
-		return op_write_then_fork(op, res);
-	case OP_NS_LAST_PID_READ:
-		return op_read(res);
-	case OP_MAP_FILES:
-		return op_map_files(op, res);
-	case OP_SET_MM_MAP:
-		return op_set_mm_map(op, res);
-	case OP_SET_MM_FIELD:
-		return op_set_mm_field(res);
-	case OP_LOCK_TERMIOS:
-		return op_lock_termios(res);
-	case OP_IPC_NEXT_ID:
-		return op_ipc_next_id(op, res);
-	case OP_MOUNT_TMPFS:
-		return op_mount(res);
-	case OP_SETHOSTNAME:
-		return op_sethostname(res);
-	case OP_SEIZE:
-		return op_seize(op, res);
-	case OP_SET_MM_EXE_FILE:
-		return op_set_mm_exe_file(res);
-	}
-	errno = EINVAL;
-	return cr_fail(res, "unknown operation");
-}
+/* Room for what failed, and for a setup failure's reason. */
+#define CR_WHAT_LEN 192
+
+struct cr_result {
+	/* 0 on success, else the errno of the operation. */
+	int err;
+	/* What the operation observed (operation specific). */
+	long val[4];
+	/* The step that failed, for the test log. */
+	char what[CR_WHAT_LEN];
+	/*
+	 * Set when the world or the credentials could not be set up: not
+	 * the operation's answer; @what says which step failed and why.
+	 */
+	int setup_failed;
+};
+
+/* Record that the step @what failed, with errno: returns the errno. */
+int cr_fail(struct cr_result *res, const char *what);
+
+/* Run @op: 0 or the errno, and what it observed, in @res. */
+int cr_dispatch(const struct cr_op *op, struct cr_result *res);
+
+/* The name of an outcome: "ok" for 0, else the errno's. */
+const char *cr_errname(int err);
 
 /*
  * What is wrong in an operation's effect, for cr_expect(), or NULL.  The
@@ -648,49 +182,13 @@ static int cr_dispatch(const struct cr_op *op, struct cr_result *res)
  */
 
 /* set_tid: the new task at @pid (0: not visible to us), NSpid as asked. */
-static inline const char *set_tid_wrong(const struct cr_result *r, pid_t pid)
-{
-	static char buf[64];
-
-	if (r->err)
-		return r->val[3] ? "the PID asked for is taken" : NULL;
-	if (r->val[1]) {
-		snprintf(buf, sizeof(buf), "NSpid does not end with set_tid (status %#lx)",
-			 r->val[1]);
-		return buf;
-	}
-	if (pid && r->val[0] != pid) {
-		snprintf(buf, sizeof(buf), "PID %ld, not %d", r->val[0], pid);
-		return buf;
-	}
-	return NULL;
-}
+const char *set_tid_wrong(const struct cr_result *r, pid_t pid);
 
 /* A value the operation observed, against the one it must have. */
-static inline const char *value_wrong(const struct cr_result *r, long want,
-				      long got, const char *what)
-{
-	static char buf[96];
-
-	if (r->err || want == got)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%s %ld, not %ld", what, got, want);
-	return buf;
-}
+const char *value_wrong(const struct cr_result *r, long want, long got,
+			const char *what);
 
 /* map_files: the link names the object, and opening it gives its bytes. */
-static inline const char *map_files_wrong(const struct cr_result *r)
-{
-	if (r->err)
-		return NULL;
-	if (r->val[0])
-		return "readlink failed";
-	if (!r->val[1])
-		return "the link names no deleted object";
-	return r->val[2] ? NULL : "other contents";
-}
-
-/* Run @op in world @w as @c; cr_expect() judges the result. */
-#define cr_run(w, c, op) __cr_run(_metadata, w, c, op, cr_dispatch)
+const char *map_files_wrong(const struct cr_result *r);
 
 #endif /* _SELFTESTS_CHECKPOINT_RESTORE_OPS_H */

@@ -8,7 +8,14 @@
  * CAP_CHECKPOINT_RESTORE does not give.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <linux/prctl.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
+
+#include "common.h"
 
 static bool have_set_mm_map(void)
 {
@@ -25,7 +32,7 @@ static void check_exe(struct __test_metadata *_metadata,
 		      int expected)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_SET_MM_MAP, .arg = { kind } };
+	struct cr_op op = { .id = OP_SET_MM_MAP, .set_mm_map = { .exe = kind } };
 	struct cr_result res;
 
 	if (cr_unsupported(creds))

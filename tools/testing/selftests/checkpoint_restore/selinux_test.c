@@ -15,10 +15,19 @@
  * not) cause.
  */
 
-#include "ops.h"
-
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "common.h"
 
 #define SELINUXFS "/sys/fs/selinux"
 
@@ -304,7 +313,8 @@ static void check_mediated(struct __test_metadata *_metadata,
 TEST_F(selinux, set_tid)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 100 } };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .set_tid = { .size = 1, .pids = { 100 } } };
 
 	check_mediated(_metadata, variant, &w, &op, EPERM, true);
 }
@@ -312,7 +322,8 @@ TEST_F(selinux, set_tid)
 TEST_F(selinux, ns_last_pid)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_NS_LAST_PID_WRITE, .arg = { 499 } };
+	struct cr_op op = { .id = OP_NS_LAST_PID_WRITE,
+			    .ns_last_pid = { .value = 499 } };
 
 	check_mediated(_metadata, variant, &w, &op, EPERM, true);
 }
@@ -320,7 +331,9 @@ TEST_F(selinux, ns_last_pid)
 TEST_F(selinux, map_files)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_MAP_FILES, .arg = { MAP_MEMFD } };
+	struct cr_op op = { .id = OP_MAP_FILES,
+			    .map_files = { .kind = MAP_MEMFD,
+					   .target = MAP_TARGET_CHILD } };
 
 	check_mediated(_metadata, variant, &w, &op, EPERM, true);
 }
@@ -328,7 +341,8 @@ TEST_F(selinux, map_files)
 TEST_F(selinux, prctl_mm_map_exe)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_SET_MM_MAP, .arg = { 1 } };
+	struct cr_op op = { .id = OP_SET_MM_MAP,
+			    .set_mm_map = { .exe = EXE_NEW } };
 
 	check_mediated(_metadata, variant, &w, &op, EPERM, true);
 }
@@ -347,7 +361,8 @@ TEST_F(selinux, tiocslcktrmios)
 TEST_F(selinux, msg_next_id_never_audited)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_IPC_NEXT_ID, .arg = { IPC_MSG, 4711 } };
+	struct cr_op op = { .id = OP_IPC_NEXT_ID,
+			    .next_id = { .kind = IPC_MSG, .id = 4711 } };
 
 	check_mediated(_metadata, variant, &w, &op, EACCES, false);
 }
@@ -429,14 +444,16 @@ static void check_userns(struct __test_metadata *_metadata,
 
 TEST_F(selinux_userns, prctl_mm_map_exe)
 {
-	struct cr_op op = { .id = OP_SET_MM_MAP, .arg = { 1 } };
+	struct cr_op op = { .id = OP_SET_MM_MAP,
+			    .set_mm_map = { .exe = EXE_NEW } };
 
 	check_userns(_metadata, variant, &op);
 }
 
 TEST_F(selinux_userns, set_tid_in_own_pidns)
 {
-	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 321 } };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .set_tid = { .size = 1, .pids = { 321 } } };
 
 	check_userns(_metadata, variant, &op);
 }

@@ -9,7 +9,13 @@
  * level by level are userns_owner_test.c's.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common.h"
 
 /*
  * Place one task at @tids (innermost first) in @w under @creds; the
@@ -21,13 +27,13 @@ static void check_set_tid(struct __test_metadata *_metadata,
 			  const struct cr_world *w, int expected,
 			  int size, const pid_t *tids, bool visible)
 {
-	struct cr_op op = { .id = OP_SET_TID, .arg = { size } };
+	struct cr_op op = { .id = OP_SET_TID, .set_tid = { .size = size } };
 	struct cr_result res;
 
 	if (cr_unsupported(creds))
 		SKIP(return, "%s", cr_unsupported(creds));
 	for (int i = 0; i < size && i < 3; i++)
-		op.arg[1 + i] = tids[i];
+		op.set_tid.pids[i] = tids[i];
 	res = cr_run(w, creds, &op);
 	cr_expect(creds, expected, &res, set_tid_wrong(&res, visible ? tids[0] : 0));
 }
@@ -91,7 +97,8 @@ TEST_F(set_tid, thread_at_chosen_tid)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { 1, 700, 0, 0, 0, SET_TID_THREAD } };
+			    .set_tid = { .size = 1, .pids = { 700 },
+					 .flags = SET_TID_THREAD } };
 	struct cr_result res;
 
 	if (cr_unsupported(&variant->creds))
@@ -107,7 +114,8 @@ TEST_F(set_tid, thread_at_chosen_tid)
 TEST_F(set_tid, pid_in_use_is_eexist)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 1 } };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .set_tid = { .size = 1, .pids = { 1 } } };
 	struct cr_result res;
 
 	if (cr_unsupported(&variant->creds))
@@ -129,7 +137,8 @@ TEST_F(set_tid, new_pidns_init_at_pid_1)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { 2, 1, 800, 0, 0, SET_TID_NEWPID } };
+			    .set_tid = { .size = 2, .pids = { 1, 800 },
+					 .flags = SET_TID_NEWPID } };
 	struct cr_result res;
 
 	if (cr_unsupported(&variant->creds))
@@ -147,7 +156,8 @@ TEST_F(set_tid, new_pidns_without_init_is_einval)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { 1, 5, 0, 0, 0, SET_TID_NEWPID } };
+			    .set_tid = { .size = 1, .pids = { 5 },
+					 .flags = SET_TID_NEWPID } };
 	const struct cr_creds *c = &variant->creds;
 	struct cr_result res;
 
@@ -193,12 +203,13 @@ static void check_invalid(struct __test_metadata *_metadata,
 			  long flags, int expected)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_SET_TID, .arg = { size, tid, tid, tid } };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .set_tid = { .size = size, .pids = { tid, tid, tid },
+					 .flags = flags } };
 	struct cr_result res;
 
 	if (cr_unsupported(creds))
 		SKIP(return, "%s", cr_unsupported(creds));
-	op.arg[5] = flags;
 	res = cr_run(&w, creds, &op);
 	if (res.err != expected)
 		TH_LOG("set_tid size %ld (effective %ld) tid %ld", size,
@@ -323,7 +334,8 @@ TEST_F(own_pidns, new_pidns_init_at_pid_1)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { 2, 1, 322, 0, 0, SET_TID_NEWPID } };
+			    .set_tid = { .size = 2, .pids = { 1, 322 },
+					 .flags = SET_TID_NEWPID } };
 	struct cr_result res;
 
 	if (cr_unsupported(&variant->creds))

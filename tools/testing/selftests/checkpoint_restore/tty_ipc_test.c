@@ -10,7 +10,16 @@
  * All IPC writes happen in an IPC namespace the test made.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
 
 #define CR_FIXTURE tty_ipc
 #include "creds_fixture.h"
@@ -41,7 +50,8 @@ static void check_next_id(struct __test_metadata *_metadata,
 			  long id, int expected)
 {
 	const struct cr_world w = { .pidns_depth = 1 };
-	struct cr_op op = { .id = OP_IPC_NEXT_ID, .arg = { kind, id } };
+	struct cr_op op = { .id = OP_IPC_NEXT_ID,
+			    .next_id = { .kind = kind, .id = id } };
 	struct cr_result res;
 
 	if (cr_unsupported(c))

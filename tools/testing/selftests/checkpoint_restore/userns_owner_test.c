@@ -24,7 +24,19 @@
  * appear but never end.  The layouts are those the kernel lets exist.
  */
 
-#include "ops.h"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
 
 FIXTURE(userns_owner) {};
 
@@ -235,7 +247,8 @@ static void check_set_tid(struct __test_metadata *_metadata,
 {
 	const pid_t tids[CR_LEVELS] = { 300 + levels, 310 + levels, 320 + levels };
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { levels, tids[0], tids[1], tids[2] } };
+			    .set_tid = { .size = levels,
+					 .pids = { tids[0], tids[1], tids[2] } } };
 	struct cr_world w = layout_of(v);
 	struct cr_result res;
 
@@ -263,7 +276,8 @@ TEST_F(userns_owner, set_tid_three_levels)
 
 TEST_F(userns_owner, ns_last_pid_write)
 {
-	struct cr_op op = { .id = OP_NS_LAST_PID_WRITE, .arg = { 776 } };
+	struct cr_op op = { .id = OP_NS_LAST_PID_WRITE,
+			    .ns_last_pid = { .value = 776 } };
 	struct cr_world w = layout_of(variant);
 	struct cr_result res;
 
@@ -278,7 +292,8 @@ TEST_F(userns_owner, ns_last_pid_write)
 
 TEST_F(userns_owner, msg_next_id)
 {
-	struct cr_op op = { .id = OP_IPC_NEXT_ID, .arg = { IPC_MSG, 4711 } };
+	struct cr_op op = { .id = OP_IPC_NEXT_ID,
+			    .next_id = { .kind = IPC_MSG, .id = 4711 } };
 	struct cr_world w = layout_of(variant);
 	struct cr_result res;
 
@@ -297,7 +312,8 @@ TEST_F(userns_owner, msg_next_id)
 TEST_F(userns_owner, map_files_open)
 {
 	struct cr_op op = { .id = OP_MAP_FILES,
-			    .arg = { MAP_MEMFD, MAP_TARGET_CHILD } };
+			    .map_files = { .kind = MAP_MEMFD,
+					   .target = MAP_TARGET_CHILD } };
 	struct cr_world w = layout_of(variant);
 	struct cr_result res;
 
@@ -310,7 +326,8 @@ TEST_F(userns_owner, map_files_open)
 
 TEST_F(userns_owner, prctl_mm_map_exe_fd)
 {
-	struct cr_op op = { .id = OP_SET_MM_MAP, .arg = { EXE_NEW } };
+	struct cr_op op = { .id = OP_SET_MM_MAP,
+			    .set_mm_map = { .exe = EXE_NEW } };
 	struct cr_world w = layout_of(variant);
 	struct cr_result res;
 
@@ -343,7 +360,8 @@ TEST_F(userns_owner, tiocslcktrmios)
 TEST_F(userns_owner, new_pidns_init_at_pid_1)
 {
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { 2, 1, 555, 0, 0, SET_TID_NEWPID } };
+			    .set_tid = { .size = 2, .pids = { 1, 555 },
+					 .flags = SET_TID_NEWPID } };
 	struct cr_world w = layout_of(variant);
 	struct cr_result res;
 
@@ -377,8 +395,14 @@ TEST_F(pidns_nesting, owner_must_descend_from_parent_owner)
 		/* Level 1 owned by a sibling user namespace, level 2 by init. */
 		other = cr_make_userns(CR_OTHER_UID, pfd);
 		fd = cr_make_ns(CLONE_NEWPID, other, false, pfd);
-		if (other < 0 || fd < 0 || setns(fd, CLONE_NEWPID))
+		if (other < 0 || fd < 0) {
+			TH_LOG("setup: %s", cr_setup_error());
 			_exit(2);
+		}
+		if (setns(fd, CLONE_NEWPID)) {
+			TH_LOG("setup: setns(CLONE_NEWPID): %s", strerror(errno));
+			_exit(2);
+		}
 		_exit(cr_make_ns(CLONE_NEWPID, -1, false, pfd) < 0 ? 0 : 1);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -459,7 +483,8 @@ TEST_F(pidns_setns, set_tid_after_setns)
 		.setns_owner = variant->target_owner,
 	};
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { 1, 42, 0, 0, 0, SET_TID_SETNS } };
+			    .set_tid = { .size = 1, .pids = { 42 },
+					 .flags = SET_TID_SETNS } };
 	const char *by = variant->expected_refused_by;
 	struct cr_result res;
 
@@ -519,14 +544,16 @@ static void check_dead(struct __test_metadata *_metadata,
 
 TEST_F(dead_pidns, set_tid_is_enomem)
 {
-	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 7 } };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .set_tid = { .size = 1, .pids = { 7 } } };
 
 	check_dead(_metadata, variant, &op, variant->expected_set_tid);
 }
 
 TEST_F(dead_pidns, set_tid_of_a_new_init_is_enomem)
 {
-	struct cr_op op = { .id = OP_SET_TID, .arg = { 1, 1 } };
+	struct cr_op op = { .id = OP_SET_TID,
+			    .set_tid = { .size = 1, .pids = { 1 } } };
 
 	check_dead(_metadata, variant, &op, variant->expected_set_tid);
 }
@@ -534,7 +561,7 @@ TEST_F(dead_pidns, set_tid_of_a_new_init_is_enomem)
 TEST_F(dead_pidns, fork_is_enomem)
 {
 	struct cr_op op = { .id = OP_SET_TID,
-			    .arg = { 0, 0, 0, 0, 0, SET_TID_NULL_ARRAY } };
+			    .set_tid = { .size = 0, .flags = SET_TID_NULL_ARRAY } };
 
 	check_dead(_metadata, variant, &op, ENOMEM);
 }
