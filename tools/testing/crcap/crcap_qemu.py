@@ -407,7 +407,7 @@ def root_key(project_top: str, inputs: List[str], full: bool) -> str:
 	INPUTS (programs, policies, kselftest installs: their files' names,
 	sizes and mtimes)."""
 	h = hashlib.sha256()
-	for f in (__file__, os.path.join(project_top, G.QEMU_INIT),
+	for f in (__file__, G.__file__, os.path.join(project_top, G.QEMU_INIT),
 		  os.path.join(project_top, G.JOB_LIB), os.path.join(project_top, DEBIAN_JOB),
 		  os.path.join(project_top, CRIU_SELINUX_TEST),
 		  os.path.join(project_top, 'tools/checkpoint_restore/crcheck_test.sh')):

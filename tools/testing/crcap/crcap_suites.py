@@ -66,19 +66,24 @@ class Suite:
 
 
 # What runs where.  Places: "uml" (the kernels crcap builds), "mutant"
-# (each mutant kernel: everything "uml" runs), "submission" (the kernel
+# (each mutant kernel: everything "uml" runs), "no_capability" (the
+# mutant without the series: everything but KUnit, whose module is built
+# for the series and whose built-in suite the series adds; loading the
+# module there asks ns_capable() for a capability that kernel does not
+# have, which is a BUG()), "submission" (the kernel
 # built from the series as git am leaves it), "qemu" (Debian's kernels:
 # crcap-debian-job.sh, which runs Debian's policy instead of the test
 # policy, and no KUnit: Debian builds none).
 SUITES = (
-	Suite('kselftest', ('uml', 'mutant', 'submission', 'qemu')),
-	Suite('crcheck', ('uml', 'mutant', 'qemu')),
-	Suite('selinux', ('uml', 'mutant'), 'SELinux enforcing (selinux_test)'),
+	Suite('kselftest', ('uml', 'mutant', 'no_capability', 'submission', 'qemu')),
+	Suite('crcheck', ('uml', 'mutant', 'no_capability', 'qemu')),
+	Suite('selinux', ('uml', 'mutant', 'no_capability'), 'SELinux enforcing (selinux_test)'),
 	Suite('kunit', ('uml', 'mutant'),
 	      'KUnit (CONFIG_KUNIT, security/checkpoint_restore/.kunitconfig)'),
-	Suite('clone3', ('uml', 'mutant', 'submission', 'qemu')),
+	Suite('clone3', ('uml', 'mutant', 'no_capability', 'submission', 'qemu')),
 )
-PLACES = ('uml', 'mutant', 'submission')	# the places of a GuestPlan
+# The places of a GuestPlan.
+PLACES = ('uml', 'mutant', 'no_capability', 'submission')
 
 
 def runs_at(place: str) -> List[str]:

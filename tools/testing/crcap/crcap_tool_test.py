@@ -7,6 +7,7 @@
 --tap prints KTAP (how "scripts/crcap test" runs it).
 """
 
+import gzip
 import io
 import os
 import re
@@ -415,6 +416,16 @@ class GuestTest(unittest.TestCase):
 		self.assertEqual(3, run.exit)
 		bad = [t for _, t in G.health([run], 'x').leaves() if t.status.failed]
 		self.assertIn('exited with 3', bad[0].reason)
+
+	def test_an_appended_archive_leaves_the_root_alone(self):
+		d = tempfile.mkdtemp()	# 0700, as a private temporary directory is
+		self.addCleanup(shutil.rmtree, d)
+		os.makedirs(os.path.join(d, 'crcap'))
+		with open(os.path.join(d, 'crcap/job'), 'w') as f:
+			f.write('exit 0\n')
+		names = util.run(['cpio', '-t', '--quiet'], input=gzip.decompress(G.cpio_gz(d)),
+				 capture=True, text=False).stdout.decode().split()
+		self.assertEqual(['crcap', 'crcap/job'], sorted(names))
 
 	def test_materialized_files(self):
 		run = self.judged(self.STREAM)
