@@ -515,6 +515,31 @@ class MutantSpecTest(unittest.TestCase):
 		self.assertTrue(M.parse_edits(util.read_text(os.path.join(TOP, M.MUTANTS))))
 
 
+class MutantVerdictTest(unittest.TestCase):
+	"""What kills a mutant, and what the kernel without the series must do."""
+
+	@staticmethod
+	def suites(ks, c3='pass'):
+		st = {'pass': Status.PASS, 'fail': Status.FAIL, 'skip': Status.SKIP}
+		return {'kselftest': Test('uml.kselftest', subtests=[Test('a', st[ks])]).finish(),
+			'clone3': Test('uml.clone3', subtests=[Test('c', st[c3])]).finish(),
+			'guest': Test('uml.guest', subtests=[Test('finished', Status.PASS)]).finish()}
+
+	def test_a_case_that_fails_only_on_the_mutant_kills_it(self):
+		m = M.Mutant('m', 'w', [])
+		self.assertEqual(Status.PASS, M.verdict(m, self.suites('pass'), self.suites('fail')).status)
+		self.assertEqual(['uml.kselftest.a'], m.killed_by)
+		self.assertEqual(Status.FAIL, M.verdict(m, self.suites('pass'), self.suites('pass')).status)
+
+	def test_without_the_series_the_suite_skips_and_the_trees_tests_are_reported(self):
+		m = M.Mutant('without_series', 'w', [], no_capability=True)
+		# The tree's clone3_cap_checkpoint_restore fails there: upstream's, not judged.
+		self.assertEqual(Status.PASS, M.verdict(m, self.suites('pass'),
+							self.suites('skip', c3='fail')).status)
+		self.assertEqual(Status.FAIL, M.verdict(m, self.suites('pass'),
+							self.suites('fail')).status)
+
+
 class TablesTest(unittest.TestCase):
 	def test_whole_outcome(self):
 		rows = [('f.v1.t', 'ok', 'ok'), ('f.v2.t', 'ok', 'ok but PID 7, not 5')]
