@@ -51,6 +51,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cr_proc.h"
+
 #ifndef __NR_clone3
 #define __NR_clone3 435
 #endif
@@ -432,7 +434,7 @@ static void gather(void)
 	struct utsname u;
 	struct statvfs sv;
 	char buf[512];
-	int levels = 0;
+	int levels;
 	FILE *fp;
 
 	uname(&u);
@@ -464,19 +466,9 @@ static void gather(void)
 		f.init_userns = sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 &&
 				a == 0 && b == 0 && c == 4294967295UL;
 	}
-	fp = fopen("/proc/self/status", "re");
-	while (fp && fgets(buf, sizeof(buf), fp)) {
-		char *p = buf + 6, *end;
-
-		if (strncmp(buf, "NSpid:", 6))
-			continue;
-		while (strtol(p, &end, 10), end != p) {
-			levels++;
-			p = end;
-		}
-	}
-	if (fp)
-		fclose(fp);
+	levels = cr_nspid(0, NULL, 0);
+	if (levels < 0)
+		levels = 0;
 	f.pidns_levels = levels;
 	f.owns_pidns = owned_by_our_userns("/proc/self/ns/pid");
 	f.owns_pidns_children = owned_by_our_userns("/proc/self/ns/pid_for_children");
@@ -692,26 +684,16 @@ static int in_child(int (*fn)(void))
 	return WEXITSTATUS(status);
 }
 
-/* Our PIDs, innermost level first; returns how many levels. */
+/* Our PIDs, innermost level first; returns how many levels (32 at most). */
 static int own_pids(pid_t *tids)
 {
-	char buf[512];
-	long ns[33];
-	int n = 0;
-	FILE *fp = fopen("/proc/self/status", "re");
+	pid_t ns[32];
+	int n = cr_nspid(0, ns, 32);
 
-	while (fp && fgets(buf, sizeof(buf), fp)) {
-		char *p = buf + 6, *end;
-
-		if (strncmp(buf, "NSpid:", 6))
-			continue;
-		while (n < 32 && (ns[n] = strtol(p, &end, 10), end != p)) {
-			n++;
-			p = end;
-		}
-	}
-	if (fp)
-		fclose(fp);
+	if (n < 0)
+		n = 0;
+	if (n > 32)
+		n = 32;
 	for (int i = 0; i < n; i++)
 		tids[i] = ns[n - 1 - i];
 	return n;

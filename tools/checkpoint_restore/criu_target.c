@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cr_proc.h"
+
 #define SLOT 256
 #define MAX_PROCS 16
 
@@ -84,30 +86,16 @@ static __u32 sum(const struct region *r)
 	return h;
 }
 
+/* NSpid as "A,B" (outermost first, cut at @size), "?" if unknown. */
 static void nspid(char *buf, size_t size)
 {
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
+	pid_t pids[33];		/* MAX_PID_NS_LEVEL + 1 */
+	int n = cr_nspid(0, pids, 33);
+	size_t o = 0;
 
-	snprintf(buf, size, "?");
-	while (f && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "NSpid:", 6))
-			continue;
-		char *p = line + 6, *o = buf;
-
-		while (*p && o < buf + size - 1) {
-			if (*p == '\t' || *p == ' ') {
-				if (o != buf && o[-1] != ',')
-					*o++ = ',';
-			} else if (*p != '\n') {
-				*o++ = *p;
-			}
-			p++;
-		}
-		*o = '\0';
-	}
-	if (f)
-		fclose(f);
+	snprintf(buf, size, "%s", n < 0 ? "?" : "");
+	for (int i = 0; i < n && i < 33 && o < size - 1; i++)
+		o += snprintf(buf + o, size - o, "%s%d", i ? "," : "", (int)pids[i]);
 }
 
 static void *counter(void *arg)

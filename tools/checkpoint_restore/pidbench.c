@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cr_thread.h"
+
 #ifndef __NR_clone3
 #define __NR_clone3 435
 #endif
@@ -106,41 +108,24 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#if defined(__x86_64__)
-/* clone3() whose child exits at once, without touching the stack. */
+/*
+ * clone3() whose child exits at once: its PID, or -errno.  Where the suite's
+ * helper has no assembly for the architecture, a child that does not share
+ * our memory can exit from C.
+ */
 static long clone3_exit_child(struct clone_args_v2 *args)
 {
-	register long ret asm("rax") = __NR_clone3;
-	register long a1 asm("rdi") = (long)args;
-	register long a2 asm("rsi") = sizeof(*args);
+	long ret = cr_clone3_exiting_thread(args, sizeof(*args));
 
-	asm volatile("syscall\n\t"
-		     "test %%rax, %%rax\n\t"
-		     "jnz 1f\n\t"
-		     "mov %[nr_exit], %%eax\n\t"
-		     "xor %%edi, %%edi\n\t"
-		     "syscall\n\t"
-		     "1:\n\t"
-		     : "+r"(ret)
-		     : "r"(a1), "r"(a2), [nr_exit] "i"(__NR_exit)
-		     : "rcx", "r11", "memory");
-	return ret;
-}
-#else
-static long clone3_exit_child(struct clone_args_v2 *args)
-{
-	long ret;
-
-	if (args->flags & CLONE_THREAD) {
-		errno = EOPNOTSUPP;
-		return -1;
+	if (ret == -EOPNOTSUPP && !(args->flags & CLONE_THREAD)) {
+		ret = syscall(__NR_clone3, args, sizeof(*args));
+		if (ret == 0)
+			_exit(0);
+		if (ret < 0)
+			ret = -errno;
 	}
-	ret = syscall(__NR_clone3, args, sizeof(*args));
-	if (ret == 0)
-		_exit(0);
 	return ret;
 }
-#endif
 
 /* Create one task (process, or thread with --threads); -errno on failure. */
 static long new_task(const pid_t *set_tid, int levels)
@@ -161,15 +146,8 @@ static long new_task(const pid_t *set_tid, int levels)
 		args.stack_size = sizeof(stack);
 	}
 	pid = clone3_exit_child(&args);
-#if defined(__x86_64__)
-	if (pid < 0) {
-		errno = -pid;
-		return -errno;
-	}
-#else
 	if (pid < 0)
-		return -errno;
-#endif
+		errno = -pid;
 	return pid;
 }
 
@@ -213,22 +191,20 @@ static long cycle_burned;	/* by the parallel phase's workers */
  */
 static long burn_one(void)
 {
-#if defined(__x86_64__)
 	static alignas(16) char stack[4096];
 	struct clone_args_v2 args = {
 		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 			 CLONE_THREAD | CLONE_SYSVSEM,
 		.stack = (uintptr_t)stack, .stack_size = sizeof(stack),
 	};
+	long pid = clone3_exit_child(&args);
 
-	return clone3_exit_child(&args);
-#else
-	pid_t pid = vfork();
-
+	if (pid != -EOPNOTSUPP)
+		return pid;
+	pid = vfork();
 	if (pid == 0)
 		_exit(0);
 	return pid < 0 ? -errno : pid;
-#endif
 }
 
 static void *cycle_worker(void *arg)

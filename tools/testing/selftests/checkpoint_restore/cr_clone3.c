@@ -10,14 +10,13 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cr_clone3.h"
+#include "cr_proc.h"
 
 #ifndef __NR_clone3
 #define __NR_clone3 435
@@ -28,34 +27,6 @@ pid_t sys_clone3(struct clone_args *args)
 	fflush(stdout);
 	fflush(stderr);
 	return syscall(__NR_clone3, args, sizeof(*args));
-}
-
-/* The PIDs of NSpid in /proc/self/status, outermost first: how many. */
-static int read_nspid(long *ns, int max)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *p = line + 6, *end;
-
-		if (strncmp(line, "NSpid:", 6))
-			continue;
-		for (;;) {
-			long v = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (ns && n < max)
-				ns[n] = v;
-			n++;
-			p = end;
-		}
-	}
-	if (f)
-		fclose(f);
-	return n;
 }
 
 pid_t cr_clone3_set_tid(const pid_t *set_tid, size_t size, __u64 flags,
@@ -73,8 +44,8 @@ pid_t cr_clone3_set_tid(const pid_t *set_tid, size_t size, __u64 flags,
 	if (pid < 0)
 		return pid;
 	if (pid == 0) {
-		long ns[CR_MAX_SET_TID + 1];
-		int n = read_nspid(ns, CR_MAX_SET_TID + 1);
+		pid_t ns[CR_MAX_SET_TID + 1];
+		int n = cr_nspid(0, ns, CR_MAX_SET_TID + 1);
 		int ok = n >= (int)size && n <= CR_MAX_SET_TID + 1;
 
 		for (size_t i = 0; ok && i < size; i++)
@@ -89,7 +60,9 @@ pid_t cr_clone3_set_tid(const pid_t *set_tid, size_t size, __u64 flags,
 
 int cr_nspid_levels(void)
 {
-	return read_nspid(NULL, 0);
+	int n = cr_nspid(0, NULL, 0);
+
+	return n < 0 ? 0 : n;
 }
 
 bool cr_in_test_pidns(void)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A thread at a chosen TID that exits at once, for the set_tid tests.
+ * A thread at a chosen TID that exits at once, for the set_tid tests (and
+ * the PIDs pidbench creates and burns).
  *
  * The new thread shares our memory but must not use our stack: it calls
  * exit() from the instruction after the system call, which needs the

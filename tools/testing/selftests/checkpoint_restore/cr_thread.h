@@ -5,9 +5,11 @@
 #include <stddef.h>
 
 /*
- * clone3() for a thread that exits at once (cr_thread.c): its TID, a
+ * clone3() whose child exits at once (cr_thread.c): its TID (or PID), a
  * negative errno, or -EOPNOTSUPP where the architecture has no helper.
- * @args is a struct clone_args with CLONE_THREAD, a stack and set_tid.
+ * The child runs no C code, so it may be a thread that shares our memory:
+ * the set_tid tests pass CLONE_THREAD, a stack and set_tid in @args (a
+ * struct clone_args).  No kselftest harness: pidbench links it too.
  */
 long cr_clone3_exiting_thread(void *args, size_t size);
 
