@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import crcap_guest as G
 import crcap_util as util
@@ -102,14 +102,17 @@ def shellcheck(path: str, name: str) -> Test:
 
 
 def lint(project: Project, kernel: Kernel) -> Test:
+	"""Every check a leaf of one suite; the checks run side by side (one
+	per core: checkpatch.pl is perl, a second or two a file)."""
 	s = Test('lint')
+	checks: List[Callable[[], Test]] = []
 	pdir = os.path.join(project.top, SERIES_DIR)
 	patches = sorted(os.path.relpath(os.path.join(d, f), pdir)
 			 for d, _, fs in os.walk(pdir) for f in fs if f.endswith('.patch'))
 	for p in patches:
 		tid = 'checkpatch_' + p.replace('/', '_')[:4] if '/' not in p else \
 			'checkpatch_' + p.split('/')[0].replace('.', '_') + '_' + p.split('/')[-1][:4]
-		s.add(checkpatch(kernel, os.path.join(pdir, p), tid))
+		checks.append(lambda p=p, tid=tid: checkpatch(kernel, os.path.join(pdir, p), tid))
 	files = project.files('.')
 	shipped = [f for f in files if not f.startswith(SERIES_DIR + '/')
 		   and '/test_data/' not in f]
@@ -119,15 +122,17 @@ def lint(project: Project, kernel: Kernel) -> Test:
 			# The suite's ids as before: checkpatch_f_<file>.
 			tid = ('checkpatch_f_' + os.path.basename(f).replace('.', '_')
 			       if f.startswith(ST_DIR + '/') else _id('checkpatch_f_', f))
-			s.add(checkpatch(kernel, path, tid, f))
+			checks.append(lambda path=path, tid=tid, f=f: checkpatch(kernel, path, tid, f))
 		elif is_python(path):
-			s.add(flake8(path, _id('flake8_', f)))
+			checks.append(lambda path=path, f=f: flake8(path, _id('flake8_', f)))
 		elif is_shell(path):
-			s.add(shellcheck(path, _id('shellcheck_', f)))
+			checks.append(lambda path=path, f=f: shellcheck(path, _id('shellcheck_', f)))
 	# gcc -Wall -Wextra and clang: no warning from the suite's code (the
 	# harness header's own are upstream's, not counted).
 	for cc in ('gcc', 'clang'):
-		s.add(compiles_clean(kernel, cc))
+		checks.append(lambda cc=cc: compiles_clean(kernel, cc))
+	for t in G.parallel(checks, os.cpu_count() or 2):
+		s.add(t)
 	s.add(maintainers(project, kernel, files))
 	return s.finish()
 

@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import crcap_guest as G
 import crcap_util as util
@@ -103,20 +103,32 @@ def debian_kernels(build: str, series: Tuple[str, ...] = ('6.1', '6.12')) -> Lis
 # ---- policies --------------------------------------------------------------
 
 RULE_FILES = ('criu.te', 'criu.if')
+# The blocks "scripts/crcap test" takes out one at a time ("scripts/crcap
+# debian" takes out every one; each costs a link of Debian's whole policy,
+# ~20 s): the capability itself, criu's own process and /proc, the
+# namespaces, and the user side -- ptrace of the user's tree, the restored
+# tree's capability, the images.
+IN_TEST_BLOCKS = ('checkpoint_restore', 'self_process', 'proc', 'namespaces',
+		  'run_ptrace', 'run_restored_checkpoint_restore', 'images')
 _RULE = re.compile(r'^\s*# rule: (\S+)\s*$')
 
 
-def rule_blocks(project_top: str) -> List[Tuple[str, str]]:
-	"""(file, name) of every "# rule: NAME" block of the criu module: the
-	lines from the marker to the next blank line (or the end of the
-	interface)."""
+def rule_blocks(project_top: str, only: Optional[Sequence[str]] = None) -> List[Tuple[str, str]]:
+	"""(file, name) of every "# rule: NAME" block of the criu module (or of
+	those named ONLY, each of which must exist): the lines from the marker
+	to the next blank line (or the end of the interface)."""
 	out = []
 	for f in RULE_FILES:
 		for line in util.read_text(os.path.join(project_top, 'policy/refpolicy', f)).splitlines():
 			m = _RULE.match(line)
 			if m:
 				out.append((f, m.group(1)))
-	return out
+	if only is None:
+		return out
+	missing = sorted(set(only) - {n for _, n in out})
+	if missing:
+		raise Error(f'no rule block {", ".join(missing)} in the criu module')
+	return [b for b in out if b[1] in only]
 
 
 def drop_block(text: str, name: str) -> str:

@@ -15,7 +15,7 @@ import platform
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import crcap_criu
 import crcap_guest as G
@@ -65,7 +65,6 @@ class Request:
 	raw: bool = False
 	output: Optional[str] = None
 	cmd: List[str] = field(default_factory=list)
-	tables: bool = False
 
 
 @dataclass
@@ -226,16 +225,22 @@ class Stages:
 
 	# ---------------------------------------------------------- mutants
 
-	def mutants(self, kernel: T.Kernel, base: GuestResult) -> Stage:
-		"""Every mutant kernel runs what the kernel's guests run; each must
-		be killed by named cases (or degrade, without the series)."""
-		ms = M.mutants(self.project, kernel)
+	def mutants(self, kernel: T.Kernel, base: GuestResult,
+		    only: Optional[Sequence[str]] = None) -> Stage:
+		"""Every mutant kernel (or those named ONLY) runs what the kernel's
+		guests run; each must be killed by named cases (or degrade,
+		without the series)."""
+		ms = M.mutants(self.project, kernel, only)
 		heavy = [m for m in ms if M.heavy(m)]
 		light = [m for m in ms if not M.heavy(m)]
 		st = Stage()
 		t = time.monotonic()
-		G.parallel([lambda: [M.build(self.project, kernel, m, self.jobs) for m in heavy],
-			    lambda: [M.build(self.project, kernel, m, 1) for m in light]], 2)
+		# Two lanes: the heavy ones with every core beside the light ones
+		# with one; without a heavy one, the light ones in two lanes.
+		lanes = [(heavy, self.jobs), (light, 1)] if heavy else \
+			[(light[0::2], 1), (light[1::2], 1)]
+		G.parallel([lambda ms=ms, j=j: [M.build(self.project, kernel, m, j) for m in ms]
+			    for ms, j in lanes], 2)
 		st.timings[f'mutants {kernel.name}: builds'] = time.monotonic() - t
 		t = time.monotonic()
 		where = f'uml-{kernel.name}'
@@ -256,11 +261,13 @@ class Stages:
 
 	# ---------------------------------------------------------- Debian's kernels
 
-	def debian(self, kernels: List[T.Kernel]) -> Stage:
+	def debian(self, kernels: List[T.Kernel],
+		   blocks: Optional[Sequence[str]] = None) -> Stage:
 		"""Debian's own 6.1 and 6.12 kernels under QEMU: the selftests built
 		from Debian's tree of the same series, crcheck, and criu under
 		Debian's reference policy with the criu module, enforcing
-		(crcap_qemu.py), then the policy ablation."""
+		(crcap_qemu.py), then the policy ablation (of BLOCKS, or of every
+		rule block)."""
 		st = Stage()
 		t0 = time.monotonic()
 		trees = {k.name: k for k in kernels}
@@ -295,22 +302,27 @@ class Stages:
 			st.tests.append(Test('debian.setup', subtests=[
 				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish())
 			return st
-		# One after the other: TCG is CPU-bound, and each guest's boot to
-		# all results is a figure of its own.
-		for k in ks:
+
+		# Two at a time: a guest is one TCG thread (crcap_qemu.guest), so
+		# a pair keeps both cores busy.
+		def boot(k: Q.DebianKernel) -> G.GuestRun:
 			run = Q.guest(k, initrds[k.series], self.req.timeout).boot(
 				os.path.join(self.results, k.name), Q.JOB, name=k.name)
 			say(f'{k.name}: guest done in {run.seconds:.1f} s '
 			    f'({run.failure or f"exit {run.exit}"})')
+			return run
+		for k, run in zip(ks, G.parallel([lambda k=k: boot(k) for k in ks], 2)):
 			st.tests += Q.verdicts(k, run)
 			st.timings[f'{k.name} guest'] = run.seconds
 		st.timings['Debian kernel guests'] = time.monotonic() - t0
-		return st.add(self.policy_ablation(ks[0], criu, pols['criu']))
+		return st.add(self.policy_ablation(ks[0], criu, pols['criu'], blocks))
 
-	def policy_ablation(self, k: Q.DebianKernel, criu: str, base: str) -> Stage:
-		"""The criu module without each of its rule blocks, enforcing, in
-		one guest of Debian's kernel: each must be missed."""
-		blocks = Q.rule_blocks(self.top)
+	def policy_ablation(self, k: Q.DebianKernel, criu: str, base: str,
+			    only: Optional[Sequence[str]] = None) -> Stage:
+		"""The criu module without each of its rule blocks (or those named
+		ONLY), enforcing, in one guest of Debian's kernel: each must be
+		missed."""
+		blocks = Q.rule_blocks(self.top, only)
 		t = time.monotonic()
 		try:
 			pols = {'criu': base}
@@ -364,12 +376,13 @@ class Stages:
 
 	# ---------------------------------------------------------- whole runs
 
-	def kernel_stage(self, k: T.Kernel, first: bool) -> Stage:
+	def kernel_stage(self, k: T.Kernel, first: bool, whole: bool = True) -> Stage:
 		"""Every suite of one kernel; the host's and the project's with the
-		first."""
+		first.  Not WHOLE (the main job): the kernel's own suites only --
+		no mutants, submission, policy build, lint or self-check."""
 		st = self.build_all(k)
 		if first:	# after the tree: one of its tests reads kunit.py
-			st.tests.append(S.tool_tests(self.project))
+			st.add(timed('tool tests', lambda: [S.tool_tests(self.project)]))
 		st.tests.append(S.classmap(self.project, k))
 		if first:
 			st.add(self.host(k))
@@ -377,39 +390,61 @@ class Stages:
 		st.add(guest.stage(f'uml-{k.name} guests'))
 		if k.debian:
 			st.tests.append(named(T.roundtrip(self.project, k), f'{k.name}.roundtrip'))
-		if first and not self.req.quick:
-			st.add(self.mutants(k, guest))
+		if not (first and whole):
+			return st
+		if not self.req.quick:
+			st.add(self.mutants(k, guest, M.IN_TEST))
 			if k.debian:
 				st.add(self.submission(k))
-		if first:
-			st.tests.append(S.refpolicy(self.project, self.build))
-			st.tests.append(L.lint(self.project, k))
-			st.add(self.selfcheck(k, qemu=not self.req.quick))
+		st.add(timed('refpolicy', lambda: [S.refpolicy(self.project, self.build)]))
+		st.add(timed('lint', lambda: [L.lint(self.project, k)]))
+		st.add(self.selfcheck(k, qemu=not self.req.quick))
 		return st
 
-	def test(self) -> Stage:
-		"""Everything "scripts/crcap test" runs."""
-		t0 = time.monotonic()
-		self.deps(quiet=True)	# .ci/run calls "deps" itself
+	def kernels(self) -> List[T.Kernel]:
+		"""The kernel asked for, and 6.1 beside the default 6.12 (not
+		--quick)."""
 		main = self.kernel()
-		kernels = [main]
 		if not self.req.quick and main.name == '6.12':
-			kernels.append(self.kernel('6.1'))
+			return [main, self.kernel('6.1')]
+		return [main]
+
+	def each_kernel(self, kernels: List[T.Kernel], whole: bool) -> Stage:
 		st = Stage()
 		for i, k in enumerate(kernels):
 			try:
-				st.add(self.kernel_stage(k, first=(i == 0)))
+				st.add(self.kernel_stage(k, first=(i == 0), whole=whole))
 			except Error as e:
 				# The rest still runs; this kernel's suites did not.
 				say(f'{k.name}: {e}')
 				st.tests.append(Test(f'{k.name}.build', subtests=[
 					Test('tree_and_build', Status.FAIL, str(e).splitlines()[0],
 					     log=str(e).splitlines()[1:])]).finish())
+		return st
+
+	def test(self) -> Stage:
+		"""Everything "scripts/crcap test" runs: of the mutants and the
+		policy ablation, the fixed subsets M.IN_TEST and Q.IN_TEST_BLOCKS
+		("scripts/crcap mutants" and "debian" run them whole)."""
+		t0 = time.monotonic()
+		self.deps(quiet=True)	# .ci/run calls "deps" itself
+		kernels = self.kernels()
+		st = self.each_kernel(kernels, whole=True)
 		if not self.req.quick and len(kernels) > 1:
-			st.add(self.debian([k for k in kernels if k.debian]))
+			st.add(self.debian([k for k in kernels if k.debian], Q.IN_TEST_BLOCKS))
 		st.timings['total'] = time.monotonic() - t0
-		if self.req.tables:
-			st.lines += crcap_tables.tables(self.results)
+		return st
+
+	def main_job(self) -> Stage:
+		""""scripts/crcap run": one kernel (Debian's 6.12 source, UML) from
+		source to verified -- built, its suites on the host and in its
+		guests, the series' round trip -- and the tables."""
+		t0 = time.monotonic()
+		self.deps(quiet=True)
+		k = self.kernel()
+		st = self.each_kernel([k], whole=False)
+		st.timings['total'] = time.monotonic() - t0
+		st.lines += crcap_tables.tables(self.results, [f'uml-{k.name}'])
 		return st
 
 	# ---------------------------------------------------------- report

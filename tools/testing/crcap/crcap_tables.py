@@ -12,7 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 _LINE = re.compile(r'^# (\S+\.\S+\.\S+): expected (\S+), observed (.+)$')
 
@@ -64,12 +64,16 @@ def table(name: str, rows: List[Tuple[str, str, str]]) -> List[str]:
 	return out
 
 
-def tables(results: str) -> List[str]:
+def tables(results: str, places: Optional[List[str]] = None) -> List[str]:
+	"""The host's table, then each UML guest place's (of PLACES, or of
+	every place with results but the mutants')."""
 	out = table('host', _results(glob.glob(os.path.join(results, 'host', '*.out'))))
 	for d in sorted(glob.glob(os.path.join(results, 'uml-*-a'))):
 		where = os.path.basename(d)[:-2]
 		if '.' in where.split('-', 1)[1].replace('6.12', '').replace('6.1', ''):
 			continue	# a mutant's guest
+		if places is not None and where not in places:
+			continue
 		files = glob.glob(os.path.join(results, where + '-?', 'kselftest.*.out'))
 		out += table(where, _results(files))
 	out.append('')

@@ -610,7 +610,7 @@ class FakeWorld:
 			mock.patch.object(Q, 'root_key', lambda *a: 'k'),
 			mock.patch.object(Q, 'kept', lambda *a: False),
 			mock.patch.object(Q, 'keep', lambda *a: None),
-			mock.patch.object(Q, 'rule_blocks', lambda top: [('criu.te', 'ptrace')]),
+			mock.patch.object(Q, 'rule_blocks', lambda top, only=None: [('criu.te', 'ptrace')]),
 		]
 		for p in patches:
 			p.start()
@@ -628,7 +628,10 @@ class FakeWorld:
 			out = 'linux-image-6.1.0-9-amd64 - x\n'
 		return subprocess.CompletedProcess(list(cmd), 0, out, '')
 
-	def mutants(self, project, kernel):
+	def mutants(self, project, kernel, only=None):
+		if only is not None:	# "test": the subset, each killed as 0002 is
+			return [M.Mutant(n, 'a mutant', ['0002'], dir=os.path.join(self.build, n))
+				for n in only]
 		return [M.Mutant('without_0002', 'no set_tid wiring', ['0002'],
 				 dir=os.path.join(self.build, 'm1')),
 			M.Mutant('without_series', 'no capability 40', ['0001'], no_capability=True,
@@ -645,7 +648,9 @@ class FakeWorld:
 		for m in re.finditer(r'crcap_item (\S+)', job):
 			bid = m.group(1).strip('"')
 			lines = list(self.TAP)
-			if mutant.endswith('without_0002') and 'set_tid' in bid:
+			killed = re.search(r'\.[a-z][a-z_0-9]*$', os.path.basename(mutant)) and \
+				not mutant.endswith('without_series')
+			if killed and 'set_tid' in bid:
 				lines[-1] = 'not ok 1 case'
 			if mutant.endswith('without_series') and 'set_tid' in bid:
 				lines[-1] = 'ok 1 case # SKIP needs capability 40'
@@ -765,12 +770,29 @@ class MainTest(unittest.TestCase):
 			self.assertIn(name, out)
 		with open(os.path.join(self.world.d, 'r.json')) as f:
 			self.assertIn('"6.12.mutants"', f.read())
+		# of the mutants, the fixed subset: each named, none other
+		mutant_boots = {os.path.basename(b[1])[len('uml-6.12.'):-2] for b in self.world.boots
+				if os.path.basename(b[1]).startswith('uml-6.12.')}
+		self.assertEqual(set(M.IN_TEST), mutant_boots)
 
 	def test_run(self):
-		rc, out = self.main('run', '--quick')
+		rc, out = self.main('run')
 		self.assertReport(rc, out)
-		self.assertIn('observed outcome per test', out)
-		self.assertNotIn('Qemu', {b[0] for b in self.world.boots})
+		self.assertIn('== uml-6.12: observed outcome per test', out)
+		self.assertEqual({'Uml'}, {b[0] for b in self.world.boots})
+		places = {os.path.basename(b[1])[:-2] for b in self.world.boots}
+		self.assertEqual({'uml-6.12'}, places)	# no 6.1, no mutant, no am kernel
+		self.assertNotIn('lint', out)
+		with self.assertRaises(SystemExit):
+			C.parse_args(['run', '--quick'])	# "run" is one kernel already
+
+	def test_debian(self):
+		rc, out = self.main('debian')
+		self.assertReport(rc, out)
+		self.assertEqual({'Qemu'}, {b[0] for b in self.world.boots})
+		for name in ('debian-6.1-amd64.kselftest', 'debian-6.12-amd64.crcheck',
+			     'debian.policy_ablation'):
+			self.assertIn(name, out)
 
 	def test_selfcheck(self):
 		rc, out = self.main('selfcheck')
