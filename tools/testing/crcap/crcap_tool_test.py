@@ -824,6 +824,7 @@ class MainTest(unittest.TestCase):
 		rc, out = self.main('bench')
 		self.assertEqual(0, rc, out)
 		self.assertIn('guest boot to all results', out)
+		self.assertIn('"run" with nothing changed', out)
 
 	def test_pidbench(self):
 		rc, out = self.main('pidbench', '--', '-n', '10')
