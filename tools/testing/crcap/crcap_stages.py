@@ -15,7 +15,7 @@ import platform
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import crcap_criu
 import crcap_guest as G
@@ -35,7 +35,8 @@ UML_TIMEOUT = 600.0	# seconds a UML guest may take (--timeout overrides)
 QEMU_SELFCHECK_HANG = 20.0	# a QEMU guest boots in ~3 s under TCG
 UML_SELFCHECK_HANG = 4.0
 # Mutant guests at once: two keep both cores busy, a third fills the
-# time the SELinux cases spend waiting for audit records that must not come.
+# time the SELinux cases spend waiting for audit records that must not come
+# (four or fewer, as "test" has, all at once: no round of one).
 MUTANT_GUESTS = 3
 
 DEBIAN_PACKAGES = [
@@ -247,7 +248,7 @@ class Stages:
 		runs = G.parallel([lambda m=m: (m, self.guests(
 			kernel, where, place='no_capability' if m.no_capability else 'mutant',
 			linux=m.linux, shards=1, tag=f'.{m.name}'))
-			for m in ms], MUTANT_GUESTS)
+			for m in ms], len(ms) if len(ms) <= 4 else MUTANT_GUESTS)
 		st.timings[f'mutants {kernel.name}: guests'] = time.monotonic() - t
 		suite = Test(f'{kernel.name}.mutants')
 		res = {}
@@ -261,9 +262,10 @@ class Stages:
 
 	# ---------------------------------------------------------- Debian's kernels
 
-	def debian(self, kernels: List[T.Kernel],
-		   blocks: Optional[Sequence[str]] = None) -> Stage:
-		"""Debian's own 6.1 and 6.12 kernels under QEMU: the selftests built
+	def debian(self, kernels: List[T.Kernel], blocks: Optional[Sequence[str]] = None,
+		   flavours: Optional[Sequence[Tuple[str, str]]] = None) -> Stage:
+		"""Debian's own 6.1 and 6.12 kernels (every flavour, or the
+		(series, flavour) pairs FLAVOURS) under QEMU: the selftests built
 		from Debian's tree of the same series, crcheck, and criu under
 		Debian's reference policy with the criu module, enforcing
 		(crcap_qemu.py), then the policy ablation (of BLOCKS, or of every
@@ -272,7 +274,8 @@ class Stages:
 		t0 = time.monotonic()
 		trees = {k.name: k for k in kernels}
 		try:
-			ks = [k for k in Q.debian_kernels(self.build, tuple(trees)) if k.series in trees]
+			ks = [k for k in Q.debian_kernels(self.build, tuple(trees), flavours)
+			      if k.series in trees]
 			say('debian: ' + ', '.join(f'{k.package} {k.version}' for k in ks))
 			criu, how = crcap_criu.find(self.top, self.build, self.jobs)
 			if not criu:
@@ -423,15 +426,17 @@ class Stages:
 		return st
 
 	def test(self) -> Stage:
-		"""Everything "scripts/crcap test" runs: of the mutants and the
-		policy ablation, the fixed subsets M.IN_TEST and Q.IN_TEST_BLOCKS
-		("scripts/crcap mutants" and "debian" run them whole)."""
+		"""Everything "scripts/crcap test" runs: of the mutants, Debian's
+		kernels and the policy ablation, the fixed subsets M.IN_TEST,
+		Q.IN_TEST_KERNELS and Q.IN_TEST_BLOCKS ("scripts/crcap mutants" and
+		"debian" run them whole)."""
 		t0 = time.monotonic()
 		self.deps(quiet=True)	# .ci/run calls "deps" itself
 		kernels = self.kernels()
 		st = self.each_kernel(kernels, whole=True)
 		if not self.req.quick and len(kernels) > 1:
-			st.add(self.debian([k for k in kernels if k.debian], Q.IN_TEST_BLOCKS))
+			st.add(self.debian([k for k in kernels if k.debian], Q.IN_TEST_BLOCKS,
+					   Q.IN_TEST_KERNELS))
 		st.timings['total'] = time.monotonic() - t0
 		return st
 

@@ -515,6 +515,27 @@ class MutantSpecTest(unittest.TestCase):
 		self.assertTrue(M.parse_edits(util.read_text(os.path.join(TOP, M.MUTANTS))))
 
 
+class SubsetTest(unittest.TestCase):
+	"""The fixed subsets "test" runs name what exists: a renamed mutant or
+	rule block must not shrink the subset silently."""
+
+	def test_mutants_in_test_exist(self):
+		with open(os.path.join(TOP, M.MUTANTS)) as f:
+			edits = {m.name for m in M.parse_edits(f.read())}
+		for name in M.IN_TEST:
+			self.assertTrue(name in edits or re.match(r'^without_00\d\d$', name), name)
+
+	def test_rule_blocks_in_test_exist(self):
+		self.assertEqual(len(Q.IN_TEST_BLOCKS), len(Q.rule_blocks(TOP, Q.IN_TEST_BLOCKS)))
+		with self.assertRaisesRegex(util.Error, 'no rule block no_such_block'):
+			Q.rule_blocks(TOP, ['no_such_block'])
+
+	def test_kernels_in_test_exist(self):
+		for series, flavour in Q.IN_TEST_KERNELS:
+			self.assertIn(series, Q.SERIES)
+			self.assertIn(flavour, Q.FLAVOURS)
+
+
 class MutantVerdictTest(unittest.TestCase):
 	"""What kills a mutant, and what the kernel without the series must do."""
 
@@ -637,9 +658,10 @@ class FakeWorld:
 			M.Mutant('without_series', 'no capability 40', ['0001'], no_capability=True,
 				 dir=os.path.join(self.build, 'm2'))]
 
-	def debian_kernels(self, build, series=('6.1', '6.12')):
-		return [Q.DebianKernel(f'debian-{s}-amd64', f'linux-image-{s}-amd64', '1',
-				       os.path.join(build, 'vmlinuz'), s) for s in series]
+	def debian_kernels(self, build, series=('6.1', '6.12'), only=None):
+		return [Q.DebianKernel(f'debian-{s}-{f}', f'linux-image-{s}-{f}', '1',
+				       os.path.join(build, 'vmlinuz'), s)
+			for s in series for f in Q.FLAVOURS if only is None or (s, f) in only]
 
 	def answer(self, job, mutant):
 		"""The blocks a healthy guest reports for JOB (a mutant's kernel
@@ -765,9 +787,11 @@ class MainTest(unittest.TestCase):
 		kinds = {b[0] for b in self.world.boots}
 		self.assertEqual({'Uml', 'Qemu'}, kinds)
 		for name in ('uml-6.12.kselftest', 'uml-6.1.kunit', '6.12.mutants',
-			     'debian-6.12-amd64.selinux', 'debian.policy_ablation',
+			     'debian-6.12-cloud-amd64.selinux', 'debian-6.1-amd64.crcheck',
+			     'debian.policy_ablation',
 			     'selfcheck.uml', 'selfcheck.qemu', 'uml-am-6.12.clone3'):
 			self.assertIn(name, out)
+		self.assertNotIn('debian-6.12-amd64', out)	# of Debian's kernels, the subset
 		with open(os.path.join(self.world.d, 'r.json')) as f:
 			self.assertIn('"6.12.mutants"', f.read())
 		# of the mutants, the fixed subset: each named, none other
@@ -790,7 +814,8 @@ class MainTest(unittest.TestCase):
 		rc, out = self.main('debian')
 		self.assertReport(rc, out)
 		self.assertEqual({'Qemu'}, {b[0] for b in self.world.boots})
-		for name in ('debian-6.1-amd64.kselftest', 'debian-6.12-amd64.crcheck',
+		for name in ('debian-6.1-amd64.kselftest', 'debian-6.1-cloud-amd64.kselftest',
+			     'debian-6.12-amd64.crcheck', 'debian-6.12-cloud-amd64.crcheck',
 			     'debian.policy_ablation'):
 			self.assertIn(name, out)
 
