@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -380,15 +379,11 @@ class Stages:
 
 	# ---------------------------------------------------------- whole runs
 
-	def kernel_stage(self, k: T.Kernel, first: bool, whole: bool = True,
-			 built: Optional[Callable[[], None]] = None) -> Stage:
+	def kernel_stage(self, k: T.Kernel, first: bool, whole: bool = True) -> Stage:
 		"""Every suite of one kernel; the host's and the project's with the
 		first.  Not WHOLE (the main job): the kernel's own suites only --
-		no mutants, submission, policy build, lint or self-check.  BUILT
-		is called once K is built."""
+		no mutants, submission, policy build, lint or self-check."""
 		st = self.build_all(k)
-		if built:
-			built()
 		if first:	# after the tree: one of its tests reads kunit.py
 			st.add(timed('tool tests', lambda: [S.tool_tests(self.project)]))
 		st.tests.append(S.classmap(self.project, k))
@@ -417,51 +412,11 @@ class Stages:
 			return [main, self.kernel('6.1')]
 		return [main]
 
-	def build_beside(self, k: T.Kernel) -> Callable[[], float]:
-		"""Starts building K's tree, kernel, selftests and external module
-		in a thread at nice 19, and returns the wait for it (its seconds).
-		The stages running meanwhile are not slowed -- the build gets what
-		they leave idle: a single-threaded unpack, guests waiting for audit
-		records, the self-check's hang, QEMU's second core.  A failure here
-		is left for the build in K's own stage to report."""
-		t = time.monotonic()
-		took = [0.0]
-
-		def work() -> None:
-			os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-			try:
-				self.prepare(k)
-				K.build_linux(self.project, k, self.jobs, f'{k.name} (beside, nice 19)')
-				K.build_selftests(k)
-				K.build_extmod(self.project, k)
-			except (Error, OSError) as e:
-				say(f'build {k.name} beside: {str(e).splitlines()[0]} '
-				    '(built again in its own stage)')
-			took[0] = time.monotonic() - t
-
-		th = threading.Thread(target=work, name=f'build-{k.name}', daemon=True)
-		th.start()
-
-		def wait() -> float:
-			th.join()
-			return took[0]
-		return wait
-
 	def each_kernel(self, kernels: List[T.Kernel], whole: bool) -> Stage:
-		"""Each kernel's stage; the second kernel builds beside the
-		first's suites."""
 		st = Stage()
-		beside: List[Callable[[], float]] = []
-
-		def built() -> None:
-			if len(kernels) > 1 and os.environ.get('CRCAP_BUILD_BESIDE', '1') != '0':
-				beside.append(self.build_beside(kernels[1]))
 		for i, k in enumerate(kernels):
 			try:
-				if i == 1 and beside:
-					st.timings[f'build {k.name} beside {kernels[0].name}'] = beside[0]()
-				st.add(self.kernel_stage(k, first=(i == 0), whole=whole,
-							 built=built if i == 0 else None))
+				st.add(self.kernel_stage(k, first=(i == 0), whole=whole))
 			except Error as e:
 				# The rest still runs; this kernel's suites did not.
 				say(f'{k.name}: {e}')
