@@ -15,6 +15,7 @@ tools/testing/kunit is:
   crcap_report.py   the tree as KTAP (kunit.py parse reads it), JSON, summary
   crcap_mutants.py  mutant kernels in linked copies (and the edits in mutants)
   crcap_qemu.py     Debian's own kernels under QEMU, Debian's policy enforcing
+  crcap_census.py   CRIU's zdtm without root, judged against census/expected
   crcap_lint.py     checkpatch, flake8 and shellcheck over what the project ships
   crcap_util.py     processes, signals, the build lock
   crcap_tool_test.py  tests of all of the above, every command against mocks
@@ -32,6 +33,7 @@ from typing import Callable, Dict, List, Optional
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import crcap_bench		# noqa: E402
+import crcap_census as CEN	# noqa: E402
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
 import crcap_lint as L		# noqa: E402
@@ -159,6 +161,13 @@ def cmd_debian(c: Stages) -> int:
 	return finish(c, st.add(c.debian([k for k in ks if k.debian])))
 
 
+def cmd_census(c: Stages) -> int:
+	c.start(need_root='crcap census (it makes the user the tests run as)')
+	c.deps(quiet=True)
+	modes = CEN.modes_of(c.req.modes or CEN.HOST_MODES)
+	return finish(c, c.census(modes))
+
+
 def cmd_pidbench(c: Stages) -> int:
 	c.start()
 	k = c.kernel()
@@ -206,6 +215,9 @@ COMMANDS: Dict[str, tuple] = {
 	'debian': (cmd_debian, 'Debian\'s own 6.1 and 6.12 kernels under QEMU, Debian\'s '
 		   'policy enforcing, and the criu module without each of its rule blocks '
 		   '("test" takes out a fixed subset)', ('timeout', 'json', 'raw')),
+	'census': (cmd_census, 'CRIU\'s own zdtm suite without root, in each mode, '
+		   'against tools/checkpoint_restore/census/expected ("test" runs '
+		   'crcap_census.IN_TEST)', ('modes', 'record', 'json', 'raw')),
 	'refpolicy': (cmd_refpolicy, 'build policy/refpolicy, link it into Debian\'s base, '
 		      'sesearch', ('json', 'raw')),
 	'lint': (cmd_lint, 'checkpatch.pl --strict, flake8 and shellcheck on what the '
@@ -234,6 +246,12 @@ _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
 					help='print the whole KTAP report'),
 	'output': lambda p: p.add_argument('-o', '--output', metavar='DIR',
 					   help='where the series goes'),
+	'modes': lambda p: p.add_argument(
+		'--mode', dest='modes', action='append', metavar='M',
+		help='a census mode (caps, userns, cr_only; default: all); repeat for more'),
+	'record': lambda p: p.add_argument(
+		'--record', metavar='FILE', help='write what the census saw as lines of '
+		'census/expected (the causes it found), to review'),
 	'cmd': lambda p: p.add_argument('cmd', nargs='*', metavar='-- CMD',
 					help='the command (after --)'),
 }
@@ -263,7 +281,7 @@ def parse_args(argv: List[str]) -> Request:
 	if rest and 'cmd' not in COMMANDS[ns.command][2]:
 		parser().error(f'{ns.command} takes no command: {" ".join(rest)}')
 	req = Request(command=ns.command)
-	for k in ('kernel', 'quick', 'timeout', 'json', 'raw', 'output'):
+	for k in ('kernel', 'quick', 'timeout', 'json', 'raw', 'output', 'modes', 'record'):
 		if getattr(ns, k, None) is not None:
 			setattr(req, k, getattr(ns, k))
 	if req.timeout is not None:

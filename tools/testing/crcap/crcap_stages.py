@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import crcap_census as CEN
 import crcap_criu
 import crcap_guest as G
 import crcap_kernel as K
@@ -52,6 +53,8 @@ DEBIAN_PACKAGES = [
 	'qemu-system-x86', 'busybox-static', 'policycoreutils',
 	# CRIU, built from ../shared/vendor for the end-to-end cases
 	*crcap_criu.BUILD_PACKAGES,
+	# the census: zdtm, and the kernel's refusals traced
+	*CEN.PACKAGES,
 ]
 
 
@@ -66,6 +69,8 @@ class Request:
 	raw: bool = False
 	output: Optional[str] = None
 	cmd: List[str] = field(default_factory=list)
+	modes: List[str] = field(default_factory=list)	# census: the modes (all)
+	record: Optional[str] = None	# census: write what it saw as expected lines
 
 
 @dataclass
@@ -377,6 +382,35 @@ class Stages:
 		return st.add(self.guests(am, f'uml-{am.name}', place='submission')
 			      .stage(f'uml-{am.name} guests'))
 
+	# ---------------------------------------------------------- the census
+
+	def census(self, modes: Sequence[str], only: Optional[Dict[str, Sequence[str]]] = None
+		   ) -> Stage:
+		"""zdtm without root on the host (ONLY: just those tests per mode),
+		judged against census/expected; tables, JSON and PNG beside the
+		report."""
+		t = time.monotonic()
+		out = os.path.join(self.results, 'census')
+		try:
+			c = CEN.run(self.top, self.build, self.jobs, out, modes, only)
+		except Error as e:
+			return Stage([Test('census', subtests=[Test(
+				'zdtm', Status.FAIL, str(e).splitlines()[0],
+				log=str(e).splitlines()[1:])]).finish()],
+				{'census': time.monotonic() - t})
+		st = Stage([CEN.judge(self.top, c)], {'census': time.monotonic() - t})
+		st.timings.update({f'census {m}': s for m, s in c.seconds.items()})
+		CEN.write_json(self.top, c, os.path.join(out, 'census.json'))
+		png = CEN.write_png(self.top, c, os.path.join(out, 'census.png'))
+		st.lines += CEN.table(self.top, c)
+		st.lines.append(f'census: {os.path.join(out, "census.json")}'
+				+ (f', {png}' if png else ''))
+		if self.req.record:
+			with open(self.req.record, 'w') as f:
+				f.write('\n'.join(CEN.draft_expected(c, CEN.expected(self.top))) + '\n')
+			st.lines.append(f'census: what it saw, as expected lines: {self.req.record}')
+		return st
+
 	# ---------------------------------------------------------- whole runs
 
 	def kernel_stage(self, k: T.Kernel, first: bool, whole: bool = True) -> Stage:
@@ -412,11 +446,12 @@ class Stages:
 			return [main, self.kernel('6.1')]
 		return [main]
 
-	def each_kernel(self, kernels: List[T.Kernel], whole: bool) -> Stage:
+	def each_kernel(self, kernels: List[T.Kernel], whole: bool, first: bool = True) -> Stage:
+		"""FIRST: the first of KERNELS is the first of the run."""
 		st = Stage()
 		for i, k in enumerate(kernels):
 			try:
-				st.add(self.kernel_stage(k, first=(i == 0), whole=whole))
+				st.add(self.kernel_stage(k, first=first and i == 0, whole=whole))
 			except Error as e:
 				# The rest still runs; this kernel's suites did not.
 				say(f'{k.name}: {e}')
@@ -427,13 +462,21 @@ class Stages:
 
 	def test(self) -> Stage:
 		"""Everything "scripts/crcap test" runs: of the mutants, Debian's
-		kernels and the policy ablation, the fixed subsets M.IN_TEST,
-		Q.IN_TEST_KERNELS and Q.IN_TEST_BLOCKS ("scripts/crcap mutants" and
-		"debian" run them whole)."""
+		kernels, the policy ablation and the census, the fixed subsets
+		M.IN_TEST, Q.IN_TEST_KERNELS, Q.IN_TEST_BLOCKS and CEN.IN_TEST
+		("scripts/crcap mutants", "debian" and "census" run them whole).
+		The census's tests mostly wait (zdtm polls for its tests' exit), so
+		they run beside the second kernel's build and guests."""
 		t0 = time.monotonic()
 		self.deps(quiet=True)	# .ci/run calls "deps" itself
 		kernels = self.kernels()
-		st = self.each_kernel(kernels, whole=True)
+		st = self.each_kernel(kernels[:1], whole=True)	# CRIU is built here
+		census = None
+		if not self.req.quick:
+			census = CEN.background(lambda: self.census(CEN.HOST_MODES, CEN.IN_TEST))
+		st.add(self.each_kernel(kernels[1:], whole=True, first=False))
+		if census:
+			st.add(census.join())
 		if not self.req.quick and len(kernels) > 1:
 			st.add(self.debian([k for k in kernels if k.debian], Q.IN_TEST_BLOCKS,
 					   Q.IN_TEST_KERNELS))

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import crcap as C		# noqa: E402
+import crcap_census as CEN	# noqa: E402
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
 import crcap_lint as L		# noqa: E402
@@ -536,6 +538,121 @@ class SubsetTest(unittest.TestCase):
 			self.assertIn(flavour, Q.FLAVOURS)
 
 
+class CensusTest(unittest.TestCase):
+	"""The census's reading of zdtm, and its judge, on zdtm's own output."""
+
+	TAP = textwrap.dedent('''\
+		TAP version 13
+		1..3
+		ok 1 - zdtm/static/env00
+		ok 2 - zdtm/static/seccomp_strict # SKIP no seccomp_suspend feature
+		not ok 3 - zdtm/static/socket-tcp # flavor h
+		---
+		"output": |
+		  b'(00.013936) \tRunning iptables [iptables  -t filter -I INPUT -j DROP]'
+		  b'iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: \
+		Permission denied (you must be root)'
+		  b'(00.017629) Error (criu/util.c:657): exited, status=4'
+		  b'(00.017641) Error (criu/netfilter.c:105): Iptables configuration failed'
+		  b'(00.017858) Error (criu/cr-dump.c:2128): Dumping FAILED.'
+		  ################ Test zdtm/static/socket-tcp FAIL at CRIU dump #################
+		...
+		''')
+
+	def test_tap_outcomes_and_the_error_that_says_why(self):
+		got = CEN.parse_tap(self.TAP)
+		self.assertEqual(['pass', 'skip', 'fail'], [got[t].outcome for t in
+							    ('env00', 'seccomp_strict', 'socket-tcp')])
+		self.assertEqual('no seccomp_suspend feature', got['seccomp_strict'].detail)
+		d = got['socket-tcp'].detail
+		self.assertTrue(d.startswith('FAIL at CRIU dump: criu/netfilter.c:105: Iptables '
+					     'configuration failed'), d)	# not "exited, status=4"
+		self.assertIn('you must be root', d)
+
+	def write(self, text):
+		d = tempfile.mkdtemp(prefix='crcap-census-test.')
+		self.addCleanup(shutil.rmtree, d)
+		os.makedirs(os.path.join(d, os.path.dirname(CEN.EXPECTED)))
+		with open(os.path.join(d, CEN.EXPECTED), 'w') as f:
+			f.write(textwrap.dedent(text))
+		return d
+
+	def test_expected_lines_must_be_whole(self):
+		for text, why in (('caps env00 passes\n', 'unknown outcome'),
+				  ('caps socket-tcp fail\n', 'needs a cause'),
+				  ('caps socket-tcp fail iptables\n', 'needs a cause'),
+				  ('root2 env00 pass\n', 'unknown mode'),
+				  ('caps env00 pass\ncaps env00 pass\n', 'twice')):
+			with self.assertRaisesRegex(util.Error, why):
+				CEN.expected(self.write(text))
+		e = CEN.expected(self.write('# c\ncaps  socket-tcp  fail  kernel: CAP_NET_ADMIN x\n'))
+		self.assertEqual(('fail', 'kernel: CAP_NET_ADMIN x'),
+				 (e[('caps', 'socket-tcp')].outcome, e[('caps', 'socket-tcp')].cause))
+
+	def test_judge_names_a_regression_and_a_fix(self):
+		top = self.write('''\
+			caps env00 pass
+			caps socket-tcp fail criu: iptables
+			caps maps00 pass
+			caps sk-port pass flaky: a port a test beside it holds
+			''')
+		c = CEN.Census('k', results={'caps': {
+			'env00': CEN.Outcome('fail', 'x'), 'socket-tcp': CEN.Outcome('pass'),
+			'maps00': CEN.Outcome('pass'), 'new00': CEN.Outcome('pass'),
+			'sk-port': CEN.Outcome('fail')}})
+		t = CEN.judge(top, c)
+		res = {tid.split('.')[-1]: (leaf.status, leaf.reason) for tid, leaf in t.leaves()}
+		self.assertEqual(Status.PASS, res['maps00'][0])
+		self.assertEqual(Status.PASS, res['sk-port'][0])	# flaky: either outcome
+		self.assertRegex(res['env00'][1], r'^regressed: expected pass')
+		self.assertRegex(res['socket-tcp'][1], r'^fixed: expected fail \(criu: iptables\)')
+		self.assertRegex(res['new00'][1], 'no line in')
+		self.assertEqual(Status.FAIL, t.status)
+
+	def test_candidates_flavor_manual_and_left_out(self):
+		d = tempfile.mkdtemp(prefix='crcap-census-tree.')
+		self.addCleanup(shutil.rmtree, d)
+		st = os.path.join(d, 'test', 'zdtm', 'static')
+		os.makedirs(st)
+		for name, desc in (('env00', ''), ('uns_only', "{'flavor': 'ns uns'}"),
+				   ('manual', "{'flags': 'noauto'}"), ('cgroup00', ''),
+				   ('x.checkskip', ''), ('expr', "{'flavor': 'h'} if os else {}")):
+			p = os.path.join(st, name)
+			with open(p, 'w') as f:
+				f.write('#!/bin/true\n')
+			os.chmod(p, 0o755)
+			with open(p + '.desc', 'w') as f:
+				f.write(desc)
+		tests, left = CEN.candidates(d, [('cgroup*', 'host cgroups')])
+		self.assertEqual(['env00', 'expr'], tests)
+		self.assertEqual({'cgroup00': 'host cgroups'}, left)
+
+	def test_the_kernel_refusals_read_from_bpftrace(self):
+		text = textwrap.dedent('''\
+			@refused[iptables, 12,
+			    cap_capable+131
+			    security_capable+59
+			    netlink_ns_capable+66
+			    nfnetlink_rcv+80
+			]: 2
+			@refused[criu, 21,
+			    cap_capable+131
+			    security_vm_enough_memory_mm+54
+			]: 9
+			''')
+		self.assertEqual([('iptables', 'CAP_NET_ADMIN', 'nfnetlink_rcv', 2)],
+				 CEN._refusals(text))
+
+	def test_the_subsets_and_samples_are_tests_with_expectations(self):
+		exp = CEN.expected(TOP)
+		for mode, tests in list(CEN.IN_TEST.items()) + list(CEN.SAMPLES.items()):
+			self.assertIn(mode, CEN.MODES)
+			for t in tests:
+				self.assertIn((mode, t), exp, f'{mode} {t}: no line in {CEN.EXPECTED}')
+		with self.assertRaisesRegex(util.Error, 'unknown mode'):
+			CEN.modes_of(['root2'])
+
+
 class MutantVerdictTest(unittest.TestCase):
 	"""What kills a mutant, and what the kernel without the series must do."""
 
@@ -632,7 +749,11 @@ class FakeWorld:
 			mock.patch.object(Q, 'kept', lambda *a: False),
 			mock.patch.object(Q, 'keep', lambda *a: None),
 			mock.patch.object(Q, 'rule_blocks', lambda top, only=None: [('criu.te', 'ptrace')]),
+			mock.patch.object(CEN, 'prepare', lambda *a: self.zdtm_tree()),
+			mock.patch.object(CEN.pwd, 'getpwnam', lambda n: mock.Mock(
+				pw_uid=os.getuid(), pw_gid=os.getgid())),
 		]
+		self.caps = ''
 		for p in patches:
 			p.start()
 			case.addCleanup(p.stop)
@@ -647,7 +768,43 @@ class FakeWorld:
 			out = 'install ok installed'
 		elif cmd[0] == 'apt-cache':
 			out = 'linux-image-6.1.0-9-amd64 - x\n'
+		elif cmd[0] == 'setcap':
+			self.caps = cmd[1]
+		elif cmd[0] == 'pgrep':	# the census user has no process left
+			return subprocess.CompletedProcess(list(cmd), 1, '', '')
+		elif 'runuser' in cmd:
+			self.zdtm(cmd)
 		return subprocess.CompletedProcess(list(cmd), 0, out, '')
+
+	def zdtm_tree(self):
+		"""A CRIU tree with zdtm's static tests: those the census runs."""
+		st = os.path.join(self.d, 'criu', 'test', 'zdtm', 'static')
+		if not os.path.isdir(st):
+			os.makedirs(st)
+			for t in {t for ts in list(CEN.IN_TEST.values()) + list(CEN.SAMPLES.values())
+				  for t in ts}:
+				with open(os.path.join(st, t), 'w') as f:
+					f.write('')
+				os.chmod(os.path.join(st, t), 0o755)
+		return os.path.join(self.d, 'criu')
+
+	def zdtm(self, cmd):
+		"""zdtm's report: what census/expected says of each test."""
+		args = [a for c in cmd for a in (shlex.split(c) if './zdtm.py' in c else [c])]
+		mode = 'userns' if 'unshare' in args else \
+			next(m for m in CEN.HOST_MODES if CEN.MODES[m].caps + '+eip' == self.caps and
+			     not CEN.MODES[m].userns)
+		exp = CEN.expected(TOP)
+		tests = [args[i + 1].split('/')[-1] for i, a in enumerate(args) if a == '-t']
+		lines = ['TAP version 13', f'1..{len(tests)}']
+		for n, t in enumerate(tests, 1):
+			e = exp.get((mode, t), CEN.Expect('pass'))
+			lines.append({'pass': f'ok {n} - zdtm/static/{t}',
+				      'skip': f'ok {n} - zdtm/static/{t} # SKIP why',
+				      'fail': f'not ok {n} - zdtm/static/{t} # flavor h'}[e.outcome])
+		with open(os.path.join(args[args.index('--report') + 1], 'criu-testreport.tap'),
+			  'w') as f:
+			f.write('\n'.join(lines) + '\n')
 
 	def mutants(self, project, kernel, only=None):
 		if only is not None:	# "test": the subset, each killed as 0002 is
@@ -798,6 +955,15 @@ class MainTest(unittest.TestCase):
 		mutant_boots = {os.path.basename(b[1])[len('uml-6.12.'):-2] for b in self.world.boots
 				if os.path.basename(b[1]).startswith('uml-6.12.')}
 		self.assertEqual(set(M.IN_TEST), mutant_boots)
+
+	def test_census(self):
+		rc, out = self.main('census', '--mode', 'caps', '--record',
+				    os.path.join(self.world.d, 'rec'))
+		self.assertReport(rc, out, failed=0)
+		self.assertIn('census on host-', out)
+		with open(os.path.join(self.world.d, 'rec')) as f:
+			self.assertIn('env00', f.read())
+		self.assertEqual(1, self.main('census', '--mode', 'nosuch')[0])
 
 	def test_run(self):
 		rc, out = self.main('run')

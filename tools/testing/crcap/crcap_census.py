@@ -1,0 +1,680 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The census: CRIU's own test suite, zdtm, run without root.
+
+zdtm is the judge here, not crcap: its verdict on each test of the CRIU that
+crcap_criu builds from ../shared/vendor (the test programs built once, in
+the same kept tree) is compared with the outcome written down for it in
+tools/checkpoint_restore/census/expected, one line per mode and test, with
+the cause of every test that does not pass.  A test whose outcome differs
+from that line, in either direction, fails the census by name: a
+regression and a fix are both news.
+
+The modes that run on the host (HOST_MODES) run as a user made for the run
+and removed after it, in a copy of the CRIU tree that user owns, with file
+capabilities on that copy's criu only; zdtm's own cgroup set-up
+(zdtm_mount_cgroups) is skipped by its --rootless mode, and no test runs
+as root on the host.  Tests that touch host-global state are left out, each
+with its reason (census/excluded).  When a test's outcome is not the one
+written down, the census asks why: the test again with --nocr (a test that
+fails that way needs privilege itself), the capability checks the kernel
+refused while it ran (the capability:cap_capable tracepoint, read with
+bpftrace in a private mount namespace), and the first error in CRIU's log.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+import os
+import pwd
+import re
+import shlex
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import crcap_criu
+import crcap_util as util
+from crcap_parser import Status, Test
+from crcap_util import Error, say
+
+CENSUS_DIR = 'tools/checkpoint_restore/census'
+EXCLUDED = f'{CENSUS_DIR}/excluded'
+EXPECTED = f'{CENSUS_DIR}/expected'
+USER = 'crcap-census'
+OUTCOMES = ('pass', 'fail', 'skip')
+# What a cause may say it is (the first word of the cause, before ':').
+CAUSES = ('kernel', 'criu', 'test', 'zdtm', 'flaky')
+PACKAGES = ['python3-yaml', 'python3-psutil', 'bpftrace', 'libcap2-bin', 'gnuplot-nox']
+
+
+@dataclass(frozen=True)
+class Mode:
+	name: str
+	caps: str		# the file capabilities of criu
+	userns: bool		# inside "unshare -Ucfpm --mount-proc", as CRIU's CI does
+	what: str
+
+
+MODES: Dict[str, Mode] = {m.name: m for m in (
+	Mode('caps', 'cap_checkpoint_restore,cap_setpcap', False,
+	     'as a user, criu with cap_checkpoint_restore,cap_setpcap+eip'),
+	Mode('userns', 'cap_checkpoint_restore,cap_setpcap', True,
+	     'as a user inside unshare -Ucfpm --mount-proc (CRIU CI\'s way), criu setcap\'d'),
+	Mode('cr_only', 'cap_checkpoint_restore', False,
+	     'as a user, criu with cap_checkpoint_restore+eip alone'),
+)}
+HOST_MODES = ('caps', 'userns', 'cr_only')
+# Modes that run a sample, not every test: without CAP_SETPCAP every restore
+# stops at the same step (dropping what the task lacked from the bounding set).
+SAMPLES: Dict[str, Tuple[str, ...]] = {
+	'cr_only': ('env00', 'maps00', 'pthread00', 'memfd00', 'pipe00', 'sockets00', 'file_locks00',
+		    'zombie00', 'futex', 'vdso01', 'posix_timers', 'sleeping00', 'shmemfd', 'timerfd'),
+}
+
+# What "scripts/crcap test" runs: a few tests of each cause, per mode
+# (the whole census is "scripts/crcap census").  Each must have its line
+# in census/expected.
+IN_TEST: Dict[str, Tuple[str, ...]] = {
+	# pass; criu (iptables); zdtm (a skip); test (SO_MARK); kernel (open_by_handle_at,
+	# ptrace of a non-dumpable task)
+	'caps': ('env00', 'maps00', 'memfd00', 'socket-tcp', 'seccomp_strict', 'sock_opts00',
+		 'inotify04', 'dumpable02'),
+	# and memfd02: other memory content after a restore CRIU reported as done
+	'userns': ('env00', 'maps00', 'memfd02', 'socket-tcp', 'inotify04'),
+	'cr_only': ('env00', 'maps00'),	# kernel (CAP_SETPCAP)
+}
+
+
+# ---- the tests, the exclusions, the expectations --------------------------
+
+def read_table(path: str, words: int, min_fields: int) -> List[List[str]]:
+	"""The lines of a census file: WORDS single words, then the rest of
+	the line as one field; '#' starts a comment line."""
+	rows = []
+	with open(path) as f:
+		for n, line in enumerate(f, 1):
+			if line.startswith('#') or not line.strip():
+				continue
+			parts = line.split(None, words)
+			if len(parts) < min_fields:
+				raise Error(f'{path}:{n}: expected at least {min_fields} fields: {line}')
+			rows.append(parts)
+	return rows
+
+
+def excluded(top: str) -> List[Tuple[str, str]]:
+	"""(pattern, reason) of each test left out."""
+	return [(p[0], p[1].strip()) for p in read_table(os.path.join(top, EXCLUDED), 1, 2)]
+
+
+@dataclass
+class Expect:
+	outcome: str
+	cause: str = ''
+
+
+def expected(top: str) -> Dict[Tuple[str, str], Expect]:
+	"""(mode, test) -> what zdtm is expected to say, and why."""
+	out: Dict[Tuple[str, str], Expect] = {}
+	path = os.path.join(top, EXPECTED)
+	for p in read_table(path, 3, 3):
+		mode, test, outcome = p[0], p[1], p[2]
+		cause = p[3].strip() if len(p) > 3 else ''
+		if mode not in MODES and mode != 'root':
+			raise Error(f'{path}: unknown mode {mode} ({test})')
+		if outcome not in OUTCOMES:
+			raise Error(f'{path}: {mode} {test}: unknown outcome {outcome}')
+		if outcome != "pass" and cause.split(':', 1)[0] not in CAUSES:
+			raise Error(f'{path}: {mode} {test}: {outcome} needs a cause '
+				    f'({", ".join(CAUSES)}: ...)')
+		if (mode, test) in out:
+			raise Error(f'{path}: {mode} {test} twice')
+		out[(mode, test)] = Expect(outcome, cause)
+	return out
+
+
+def _desc(path: str) -> dict:
+	if not os.path.exists(path) or os.path.getsize(path) == 0:
+		return {}
+	with open(path) as f:
+		text = f.read()
+	try:
+		return ast.literal_eval(text)
+	except (ValueError, SyntaxError):
+		pass
+	# A few are expressions ({...} or {...}): zdtm itself eval()s them.
+	try:
+		return eval(compile(text, path, 'eval'), {'__builtins__': {}, 'os': os}, {})
+	except Exception as e:	# noqa: BLE001 -- any error: not a description
+		raise Error(f'{path}: not a zdtm description: {e}')
+
+
+def candidates(tree: str, exclusions: Sequence[Tuple[str, str]]
+	       ) -> Tuple[List[str], Dict[str, str]]:
+	"""The static tests of flavor h zdtm would run with -a (built, not
+	manual-only), and those left out with the reason."""
+	d = os.path.join(tree, 'test', 'zdtm', 'static')
+	tests, left = [], {}
+	for name in sorted(os.listdir(d)):
+		p = os.path.join(d, name)
+		if name.endswith(('.checkskip', '.hook', '.sh', '.so')) or \
+		   not os.path.isfile(p) or os.path.islink(p) or not os.access(p, os.X_OK):
+			continue
+		desc = _desc(p + '.desc')
+		if 'h' not in desc.get('flavor', 'h ns uns').split():
+			continue
+		if 'noauto' in desc.get('flags', '').split():
+			continue
+		why = next((r for pat, r in exclusions if fnmatch.fnmatch(name, pat)), None)
+		if why:
+			left[name] = why
+		else:
+			tests.append(name)
+	return tests, left
+
+
+# ---- zdtm, built once ----------------------------------------------------
+
+def prepare(top: str, build: str, jobs: int) -> str:
+	"""The CRIU tree (built from source, kept) with zdtm and its Python
+	library built; returns the tree."""
+	criu, where = crcap_criu.find(top, build, jobs)
+	if not criu:
+		raise Error(f'census: no CRIU: {where}')
+	tree = os.path.dirname(os.path.dirname(criu))
+	if not os.path.exists(os.path.join(tree, 'test', 'zdtm.py')):
+		raise Error(f'census: {where} has no source tree with test/zdtm.py; '
+			    f'{crcap_criu.HOW}')
+	stamp = tree + '.zdtm-built'
+	if not os.path.exists(stamp):
+		say(f'census: building zdtm in {tree} (once)')
+		log = os.path.join(build, 'zdtm-build.log')
+		util.run(['make', '-C', tree, f'-j{jobs}', 'lib'], log=log, timeout=600)
+		util.run(['make', '-C', os.path.join(tree, 'test', 'zdtm'), f'-j{jobs}'],
+			 log=log, timeout=1800)
+		open(stamp, 'w').close()
+	return tree
+
+
+# ---- a user of our own, in a copy of the tree it owns ----------------------
+
+class HostUser:
+	"""The census user and its copy of the CRIU tree; close() removes
+	both, and every process of the user."""
+
+	def __init__(self, tree: str):
+		self.drop_leftover()
+		self.dir = tempfile.mkdtemp(prefix='crcap-census.', dir='/var/tmp')
+		os.chmod(self.dir, 0o755)
+		self._closed = False
+		util.on_exit(self.close)
+		util.run(['useradd', '--system', '--no-create-home', '--home-dir', '/nonexistent',
+			  '--shell', '/usr/sbin/nologin', USER], capture=True)
+		pw = pwd.getpwnam(USER)
+		self.uid, self.gid = pw.pw_uid, pw.pw_gid
+		self.tree = os.path.join(self.dir, 'criu')
+		util.run(['cp', '-a', tree, self.tree])
+		util.run(['chown', '-R', f'{self.uid}:{self.gid}', self.tree])
+		self.criu = os.path.join(self.tree, 'criu', 'criu')
+		self.test = os.path.join(self.tree, 'test')
+
+	@staticmethod
+	def drop_leftover() -> None:
+		"""A census user left by a run that was killed: ours by name."""
+		try:
+			uid = pwd.getpwnam(USER).pw_uid
+		except KeyError:
+			return
+		util.run(['pkill', '-KILL', '-U', str(uid)], check=False, capture=True)
+		time.sleep(0.5)
+		util.run(['userdel', USER], check=False, capture=True)
+
+	def setcap(self, caps: str) -> None:
+		util.run(['setcap', f'{caps}+eip', self.criu])
+
+	def kill_all(self) -> None:
+		for _ in range(20):
+			util.run(['pkill', '-KILL', '-U', str(self.uid)], check=False, capture=True)
+			if util.run(['pgrep', '-U', str(self.uid)], check=False,
+				    capture=True).returncode != 0:
+				return
+			time.sleep(0.25)
+		raise Error(f'census: processes of {USER} survive SIGKILL')
+
+	def close(self) -> None:
+		if self._closed:
+			return
+		self._closed = True
+		util.forget(self.close)
+		try:
+			self.kill_all()
+		finally:
+			util.run(['userdel', USER], check=False, capture=True)
+			shutil.rmtree(self.dir, ignore_errors=True)
+		if os.path.exists(self.dir):
+			raise Error(f'census: {self.dir} is still there')
+
+	def command(self, mode: Mode, zdtm_args: Sequence[str]) -> List[str]:
+		zdtm = ['./zdtm.py', 'run', *zdtm_args]
+		if mode.userns:
+			# "&& true": bash stays, to reap the namespace's orphans.
+			inner = ['unshare', '-Ucfpm', '--mount-proc', '--', 'bash', '-c',
+				 shlex.join(zdtm) + ' && true']
+		else:
+			inner = zdtm
+		return ['runuser', '-u', USER, '--', *inner]
+
+
+# ---- one mode: zdtm's verdicts -----------------------------------------------
+
+@dataclass
+class Outcome:
+	outcome: str			# pass, fail, skip
+	detail: str = ''		# zdtm's reason, or CRIU's first error
+	log: List[str] = field(default_factory=list)
+
+
+_TAP = re.compile(r'^(not ok|ok) \d+ - zdtm/static/(\S+)(?:\s+#\s*(.*))?$')
+_ERROR = re.compile(r"\bError \(([^)]*)\):\s*(.*?)['\"]?$")
+_DENIED = re.compile(r"(Permission denied|Operation not permitted|must be root|EPERM|EACCES)")
+# CRIU's errors that only say that something before them failed.
+_ECHO = re.compile(r'exited, status=|^Dump\w* .*failed|FAILED\.?$|failed with -1|'
+		   r'^Can\'t dump|^Unable to|^Restoring FAILED')
+
+
+def criu_error(lines: Sequence[str]) -> str:
+	"""The line of a failed test's log that says why: CRIU's first error
+	that is not an echo of an earlier one, and what was refused."""
+	errors, denied = [], ''
+	for ln in lines:
+		ln = ln.strip().strip("b'\"")
+		m = _ERROR.search(ln)
+		if m:
+			errors.append(f'{m.group(1)}: {m.group(2)}')
+		elif not denied and _DENIED.search(ln) and '(00.' not in ln[:5]:
+			denied = ln[:160]
+	cause = next((e for e in errors if not _ECHO.search(e.split(': ', 1)[1])),
+		     errors[0] if errors else '')
+	if denied and denied not in cause:
+		cause = f'{cause} ({denied})' if cause else denied
+	fail_at = next((ln.strip() for ln in lines if re.search(r'Test \S+ FAIL at', ln)), '')
+	if fail_at:
+		fail_at = re.sub(r'^#+\s*Test \S+ (FAIL at [^#]*?)\s*#*$', r'\1', fail_at)
+		cause = f'{fail_at}: {cause}' if cause else fail_at
+	return cause[:240]
+
+
+def _output(block: List[str]) -> List[str]:
+	"""The test's output from the YAML block zdtm writes after a failure
+	({"output": ...}, escaped when it holds unprintable bytes)."""
+	try:
+		import yaml
+		doc = yaml.safe_load('\n'.join(block))
+		if isinstance(doc, dict) and isinstance(doc.get('output'), str):
+			return doc['output'].splitlines()
+	except Exception:	# noqa: BLE001 -- not YAML after all: the lines as they are
+		pass
+	return block
+
+
+def parse_tap(text: str) -> Dict[str, Outcome]:
+	"""zdtm's report (TAP 13, a YAML block of output after a failure)."""
+	out: Dict[str, Outcome] = {}
+	cur: Optional[Outcome] = None
+	for line in text.splitlines():
+		m = _TAP.match(line)
+		if m:
+			ok, name, note = m.group(1) == 'ok', m.group(2), m.group(3) or ''
+			if ok and note.upper().startswith('SKIP'):
+				cur = Outcome('skip', note[4:].strip())
+			else:
+				cur = Outcome('pass' if ok else 'fail')
+			out[name] = cur
+			continue
+		if cur and cur.outcome == 'fail':
+			cur.log.append(line)
+	for o in out.values():
+		if o.outcome == 'fail':
+			o.log = _output(o.log)
+			o.detail = criu_error(o.log)
+	return out
+
+
+def run_mode(user: HostUser, mode: Mode, tests: Sequence[str], out: str,
+	     parallel: int = 8, extra: Sequence[str] = (), trace: Optional[str] = None
+	     ) -> Dict[str, Outcome]:
+	"""zdtm on TESTS in MODE; every test has an outcome (one zdtm never
+	reported is a fail).  TRACE: a file for the capability checks the
+	kernel refused the user meanwhile."""
+	if not tests:
+		return {}
+	user.setcap(mode.caps)
+	report = os.path.join(user.dir, f'report-{mode.name}')
+	shutil.rmtree(report, ignore_errors=True)
+	os.makedirs(report)
+	os.chown(report, user.uid, user.gid)
+	args = [a for t in tests for a in ('-t', f'zdtm/static/{t}')]
+	args += ['-f', 'h', '--rootless', '-k', 'failed', '--ignore-taint', '--keep-going',
+		 '--report', report, '-p', str(parallel), *extra]
+	limit = 120 + 60 * len(tests) / parallel
+	log = os.path.join(out, f'zdtm-{mode.name}.log')
+	cmd = user.command(mode, args)
+	if trace:
+		cmd = traced(user, cmd, trace)
+	try:
+		util.run(['timeout', '--signal', 'KILL', f'{limit:.0f}', *cmd], cwd=user.test,
+			 log=log, check=False)
+	finally:
+		user.kill_all()
+	text = ''
+	for f in sorted(os.listdir(report)):
+		if f.endswith('.tap'):
+			text += util.read_text(os.path.join(report, f))
+	got = parse_tap(text)
+	for t in tests:
+		got.setdefault(t, Outcome('fail', 'zdtm gave no result (killed at the '
+					  f'{limit:.0f} s limit, or it crashed: {log})'))
+	return {t: got[t] for t in tests}
+
+
+# ---- why: --nocr, the kernel's refusals, CRIU's log ------------------------
+
+BPFTRACE = r'''
+tracepoint:capability:cap_capable /uid == %d && args->ret != 0/ {
+	@refused[comm, args->cap, kstack(%d)] = count();
+}
+'''
+CAP_NAMES = {0: 'CAP_CHOWN', 1: 'CAP_DAC_OVERRIDE', 2: 'CAP_DAC_READ_SEARCH',
+	     3: 'CAP_FOWNER', 4: 'CAP_FSETID', 5: 'CAP_KILL', 6: 'CAP_SETGID',
+	     7: 'CAP_SETUID', 8: 'CAP_SETPCAP', 9: 'CAP_LINUX_IMMUTABLE',
+	     10: 'CAP_NET_BIND_SERVICE', 11: 'CAP_NET_BROADCAST', 12: 'CAP_NET_ADMIN',
+	     13: 'CAP_NET_RAW', 14: 'CAP_IPC_LOCK', 15: 'CAP_IPC_OWNER',
+	     16: 'CAP_SYS_MODULE', 17: 'CAP_SYS_RAWIO', 18: 'CAP_SYS_CHROOT',
+	     19: 'CAP_SYS_PTRACE', 20: 'CAP_SYS_PACCT', 21: 'CAP_SYS_ADMIN',
+	     22: 'CAP_SYS_BOOT', 23: 'CAP_SYS_NICE', 24: 'CAP_SYS_RESOURCE',
+	     25: 'CAP_SYS_TIME', 26: 'CAP_SYS_TTY_CONFIG', 27: 'CAP_MKNOD',
+	     28: 'CAP_LEASE', 29: 'CAP_AUDIT_WRITE', 30: 'CAP_AUDIT_CONTROL',
+	     31: 'CAP_SETFCAP', 32: 'CAP_MAC_OVERRIDE', 33: 'CAP_MAC_ADMIN',
+	     34: 'CAP_SYSLOG', 35: 'CAP_WAKE_ALARM', 36: 'CAP_BLOCK_SUSPEND',
+	     37: 'CAP_AUDIT_READ', 38: 'CAP_PERFMON', 39: 'CAP_BPF',
+	     40: 'CAP_CHECKPOINT_RESTORE'}
+# Checks made without an audit on every exec or open, that refuse nothing
+# a test needs: left out of the causes.
+_NOISE = ('security_vm_enough_memory', 'cap_vm_enough_memory', 'cap_bprm_creds_from_file',
+	  'proc_pid_permission', 'has_ns_capability_noaudit', '__vm_enough_memory')
+
+
+def _refusals(text: str) -> List[Tuple[str, str, str, int]]:
+	"""bpftrace's map: (comm, capability, the kernel function that asked, count)."""
+	out = []
+	for m in re.finditer(r'@refused\[(\S+?), (\d+),\s*\n(.*?)\]: (\d+)', text, re.S):
+		frames = [re.sub(r'\+\d+$', '', f.strip()) for f in m.group(3).splitlines()
+			  if f.strip()]
+		asker = next((f for f in frames if not re.match(
+			r'^(cap_capable|security_capable|ns_capable\w*|capable\w*|'
+			r'has_\w*capability\w*|\w+_ns_capable|\w+_net_capable|sk_capable|bpf_\w+|'
+			r'__\w*capable\w*)$', f)), '?')
+		if any(f.startswith(n) for f in frames for n in _NOISE):
+			continue
+		out.append((m.group(1), CAP_NAMES.get(int(m.group(2)), m.group(2)), asker,
+			    int(m.group(4))))
+	return sorted(out, key=lambda r: -r[3])
+
+
+def traced(user: HostUser, cmd: Sequence[str], trace: str) -> List[str]:
+	"""CMD run by bpftrace, which writes to TRACE the capability checks
+	the kernel refused the census user until CMD exits; tracefs is
+	mounted in a mount namespace of its own."""
+	script = os.path.join(user.dir, 'traced.sh')
+	with open(script, 'w') as f:
+		f.write(f'exec {shlex.join(cmd)}\n')
+	return ['unshare', '-m', 'sh', '-c',
+		'mount -t tracefs none /sys/kernel/tracing && exec bpftrace -o "$1" -e "$2" '
+		'-c "/bin/sh $3"', 'sh', trace, BPFTRACE % (user.uid, 8), script]
+
+
+def _traced(user: HostUser, mode: Mode, test: str, out: str) -> Tuple[Outcome, str]:
+	"""TEST alone, with the kernel's refused capability checks traced."""
+	trace = os.path.join(out, f'trace-{mode.name}-{test}.txt')
+	res = run_mode(user, mode, [test], out, parallel=1, trace=trace)[test]
+	return res, util.read_text(trace) if os.path.exists(trace) else ''
+
+
+BASELINE = 'env00'	# passes in every mode: what it is refused is no cause
+
+
+def explain(user: HostUser, mode: Mode, got: Dict[str, Outcome], out: str,
+	    noise: Dict[str, set]) -> Dict[str, str]:
+	"""Why each test of GOT did not pass in MODE, as census/expected
+	writes causes: --nocr first (all at once, then each that failed so
+	again alone), then, one by one, the capability checks refused beyond
+	those BASELINE is refused where it passes (NOISE, by mode, kept)."""
+	causes = {t: f'zdtm: skipped ({o.detail})' for t, o in got.items() if o.outcome == 'skip'}
+	failed = [t for t, o in got.items() if o.outcome == 'fail']
+	if not failed:
+		return causes
+	nocr = run_mode(user, mode, failed, out, extra=['--nocr'])
+	again = [t for t in failed if nocr[t].outcome == 'fail']
+	nocr.update(run_mode(user, mode, again, out, parallel=1, extra=['--nocr']))
+	if mode.name not in noise:
+		res, base = _traced(user, mode, BASELINE, out)
+		if res.outcome == 'pass':
+			noise[mode.name] = {(cap, fn) for _, cap, fn, _ in _refusals(base)}
+	# A mode in which even BASELINE fails: another mode's, or none.
+	quiet = noise.get(mode.name) or next(iter(noise.values()), set())
+	for t in failed:
+		if nocr[t].outcome == 'fail':
+			causes[t] = 'test: needs privilege itself (fails with --nocr)'
+			continue
+		_, trace = _traced(user, mode, t, out)
+		seen, parts = set(), []
+		for comm, cap, fn, _ in _refusals(trace):
+			if (cap, fn) not in quiet and (cap, fn) not in seen:
+				seen.add((cap, fn))
+				parts.append(f'{cap} in {fn} ({comm})')
+		detail = got[t].detail
+		if parts:
+			causes[t] = 'kernel: ' + '; '.join(parts[:3]) + (f' -- {detail}' if detail else '')
+		else:
+			causes[t] = f'criu: {detail or "no error line in its log"}'
+	return causes
+
+
+# ---- the whole census ---------------------------------------------------
+
+@dataclass
+class Census:
+	"""What a census found, per mode and test."""
+	kernel: str
+	results: Dict[str, Dict[str, Outcome]] = field(default_factory=dict)
+	causes: Dict[Tuple[str, str], str] = field(default_factory=dict)
+	left_out: Dict[str, str] = field(default_factory=dict)
+	seconds: Dict[str, float] = field(default_factory=dict)
+
+
+def run(top: str, build: str, jobs: int, out: str, modes: Sequence[str],
+	only: Optional[Dict[str, Sequence[str]]] = None, parallel: int = 8,
+	explain_all: bool = False) -> Census:
+	"""zdtm in each host mode (ONLY: just those tests per mode)."""
+	import platform
+	tree = prepare(top, build, jobs)
+	tests, left = candidates(tree, excluded(top))
+	exp = expected(top)
+	os.makedirs(out, exist_ok=True)
+	c = Census(f'host-{platform.release()}', left_out=left)
+	plan = {name: list(only[name]) if only else list(SAMPLES.get(name, tests))
+		for name in modes}
+	unknown = sorted({t for want in plan.values() for t in want if t not in tests})
+	if unknown:	# before anything runs
+		raise Error(f'census: not among the tests it runs: {", ".join(unknown)}')
+	user = HostUser(tree)
+	noise: Dict[str, set] = {}
+	try:
+		for name, want in plan.items():
+			mode = MODES[name]
+			t0 = time.monotonic()
+			say(f'census {name}: {len(want)} tests, {mode.what}')
+			got = run_mode(user, mode, want, out, parallel)
+			c.seconds[name] = time.monotonic() - t0
+			c.results[name] = got
+			# Why, where nothing written down says (or it says otherwise).
+			ask = {t: o for t, o in got.items() if o.outcome != 'pass' and (
+				explain_all or exp.get((name, t)) is None or
+				(exp[(name, t)].outcome != o.outcome and
+				 cause_kind(exp[(name, t)].cause) != 'flaky'))}
+			for t, why in explain(user, mode, ask, out, noise).items():
+				c.causes[(name, t)] = why
+	finally:
+		user.close()
+	return c
+
+
+def judge(top: str, c: Census) -> Test:
+	"""Each outcome against census/expected."""
+	exp = expected(top)
+	s = Test(f'census.{c.kernel}')
+	for mode, got in c.results.items():
+		g = s.add(Test(mode))
+		for t, o in got.items():
+			e = exp.get((mode, t))
+			log = [f'zdtm: {o.outcome}' + (f' ({o.detail})' if o.detail else '')]
+			if (mode, t) in c.causes:
+				log.append(f'found: {c.causes[(mode, t)]}')
+			if e is None:
+				g.add(Test(t, Status.FAIL, f'no line in {EXPECTED}: zdtm says {o.outcome}',
+					   log=log))
+			elif e.outcome != o.outcome and cause_kind(e.cause) != 'flaky':
+				news = 'fixed' if o.outcome == 'pass' else 'regressed'
+				g.add(Test(t, Status.FAIL, f'{news}: expected {e.outcome}'
+					   + (f' ({e.cause})' if e.cause else '') + f', zdtm says {o.outcome}',
+					   log=log + o.log[-15:]))
+			else:
+				g.add(Test(t, Status.PASS, log=log + ([f'cause: {e.cause}'] if e.cause else [])))
+	return s.finish()
+
+
+def draft_expected(c: Census, exp: Dict[Tuple[str, str], Expect]) -> List[str]:
+	"""census/expected lines for what this census saw (kept causes where the
+	outcome is the one written down; found ones elsewhere), for review."""
+	lines = []
+	for mode, got in c.results.items():
+		for t, o in sorted(got.items()):
+			e = exp.get((mode, t))
+			cause = ''
+			if o.outcome != 'pass':
+				cause = (e.cause if e and e.outcome == o.outcome else
+					 c.causes.get((mode, t), 'criu: ' + (o.detail or '?')))
+			lines.append(f'{mode:<8} {t:<28} {o.outcome:<5} {cause}'.rstrip())
+	return lines
+
+
+# ---- for people: a table per mode, JSON, a PNG ---------------------------------
+
+def cause_kind(cause: str) -> str:
+	return cause.split(':', 1)[0] if cause else '?'
+
+
+def table(top: str, c: Census) -> List[str]:
+	exp = expected(top)
+	lines = [f'census on {c.kernel}: zdtm/static, flavor h ({len(c.left_out)} tests left '
+		 f'out, {EXCLUDED})',
+		 f'{"mode":<8} {"pass":>5} {"fail":>5} {"skip":>5}  not passing, by cause'
+		 f'{"":<10} time']
+	for mode, got in c.results.items():
+		n = {k: sum(1 for o in got.values() if o.outcome == k) for k in OUTCOMES}
+		by: Dict[str, int] = {}
+		for t, o in got.items():
+			if o.outcome != 'pass':
+				e = exp.get((mode, t))
+				k = cause_kind(e.cause if e else c.causes.get((mode, t), ''))
+				by[k] = by.get(k, 0) + 1
+		gap = ', '.join(f'{k} {v}' for k, v in sorted(by.items(), key=lambda x: -x[1]))
+		lines.append(f'{mode:<8} {n["pass"]:>5} {n["fail"]:>5} {n["skip"]:>5}  '
+			     f'{gap:<30} {c.seconds.get(mode, 0):.0f} s')
+	return lines
+
+
+def write_json(top: str, c: Census, path: str) -> None:
+	exp = expected(top)
+	doc = {'kernel': c.kernel, 'left_out': c.left_out, 'seconds': c.seconds,
+	       'modes': {m: {'what': MODES[m].what, 'tests': {
+		       t: {'outcome': o.outcome, 'detail': o.detail,
+			   'expected': exp[(m, t)].outcome if (m, t) in exp else None,
+			   'cause': exp[(m, t)].cause if (m, t) in exp else c.causes.get((m, t), '')}
+		       for t, o in got.items()}} for m, got in c.results.items()}}
+	with open(path, 'w') as f:
+		json.dump(doc, f, indent=1, sort_keys=True)
+
+
+def write_png(top: str, c: Census, path: str) -> Optional[str]:
+	"""Stacked bars per mode: pass, then each cause of the rest."""
+	if not shutil.which('gnuplot'):
+		return None
+	exp = expected(top)
+	kinds = ['pass'] + list(CAUSES) + ['?']
+	rows = []
+	for mode, got in c.results.items():
+		n = dict.fromkeys(kinds, 0)
+		for t, o in got.items():
+			if o.outcome == 'pass':
+				n['pass'] += 1
+			else:
+				e = exp.get((mode, t))
+				n[cause_kind(e.cause if e else c.causes.get((mode, t), ''))] += 1
+		rows.append((mode, n))
+	used = [k for k in kinds if any(n[k] for _, n in rows)]
+	data = path + '.dat'
+	with open(data, 'w') as f:
+		f.write('mode ' + ' '.join(used) + '\n')
+		for mode, n in rows:
+			f.write(mode + ' ' + ' '.join(str(n[k]) for k in used) + '\n')
+	colour = {'pass': '#2e8b57', 'kernel': '#c0392b', 'criu': '#e67e22', 'test': '#7f8c8d',
+		  'zdtm': '#2980b9', 'flaky': '#8e44ad', '?': '#000000'}
+	plot = ', '.join(f"'{data}' using {i + 2}:xtic(1) title '{k}' lc rgb '{colour[k]}'"
+			 for i, k in enumerate(used))
+	script = (f"set terminal png size 900,480 noenhanced\nset output '{path}'\n"
+		  f"set title 'zdtm without root on {c.kernel}: outcome, and the cause of each "
+		  "test that does not pass'\nset style data histograms\n"
+		  "set style histogram rowstacked\nset style fill solid 0.8 border -1\n"
+		  "set boxwidth 0.6\nset key outside right\nset ylabel 'tests'\n"
+		  f"plot {plot}\n")
+	util.run(['gnuplot'], input=script, capture=True)
+	os.unlink(data)
+	return path
+
+
+def background(fn) -> 'Background':
+	return Background(fn)
+
+
+class Background:
+	"""FN in a thread: its result, or its exception, at join()."""
+
+	def __init__(self, fn):
+		self._fn, self._res, self._exc = fn, None, None
+		self._t = threading.Thread(target=self._go, daemon=True)
+		self._t.start()
+
+	def _go(self) -> None:
+		try:
+			self._res = self._fn()
+		except BaseException as e:	# noqa: B036 -- handed to join()
+			self._exc = e
+
+	def join(self):
+		self._t.join()
+		if self._exc:
+			raise self._exc
+		return self._res
+
+
+def modes_of(names: Iterable[str]) -> List[str]:
+	bad = [n for n in names if n not in MODES]
+	if bad:
+		raise Error(f'census: unknown mode {", ".join(bad)} (modes: {", ".join(MODES)})')
+	return list(names)
