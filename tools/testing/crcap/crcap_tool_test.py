@@ -409,6 +409,14 @@ class GuestTest(unittest.TestCase):
 		run = self.judged('=== crcap job exit 0\n', console=['[ 1.0] Kernel panic - not syncing'])
 		self.assertTrue(run.problems)
 
+	def test_a_host_whose_xstate_uml_cannot_hold_is_named(self):
+		# A host with AMX: init dies at its first return to user space.
+		run = self.judged('', rc=0, backend='uml', console=[
+			'userspace - ptrace set fp regs failed, errno = 14',
+			'Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b'])
+		self.assertIn('stopped before its job finished', run.failure)
+		self.assertIn('XSAVE area is larger than the 2696 bytes', run.failure)
+
 	def test_timeout_is_a_failure(self):
 		run = self.judged('', rc=137)
 		self.assertIn('did not finish within 30s', run.failure)
