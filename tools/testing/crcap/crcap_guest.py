@@ -135,7 +135,8 @@ class GuestRun:
 
 
 # What UML prints when the host's xstate does not fit its fixed FP buffer
-# (2696 bytes in 6.1 and 6.12; a host with AMX has 11008).
+# (2696 bytes in 6.1 and 6.12; a host with AMX has 11008): a UML tree
+# built without tools/testing/crcap/uml-fixes, or a CPU with a larger one.
 UML_XSTATE_TOO_SMALL = 'ptrace set fp regs failed, errno = 14'
 
 
@@ -151,8 +152,8 @@ def judge(run: GuestRun, rc: int, timeout: float, console: List[str]) -> None:
 	if run.failure and any(UML_XSTATE_TOO_SMALL in line for line in console):
 		run.failure += (': UML could not give a process back its FPU state '
 				'(PTRACE_SETREGSET NT_X86_XSTATE: EFAULT). This host\'s XSAVE area '
-				'is larger than the 2696 bytes UML leaves for it (AMX state): '
-				'UML guests cannot run on this CPU')
+				'is larger than the buffer UML leaves for it (2696 bytes without '
+				'crcap\'s UML fix, 11008 with it): this UML cannot run on this CPU')
 	seen = set()
 	for line in list(run.blocks.get('kernel.log', Block()).lines) + console:
 		text = P.strip_log_prefix(line).strip()

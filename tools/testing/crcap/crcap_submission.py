@@ -208,6 +208,7 @@ def am_tree(project: Project, kernel: Kernel, patches: List[str]) -> str:
 		with open(p, 'rb') as f:
 			# not the commit ids and dates each format-patch run makes anew
 			h.update(re.sub(rb'^(From [0-9a-f]{40} |Date: ).*$', b'', f.read(), flags=re.M))
+	h.update(project.uml_fixes_id().encode())
 	stamp = os.path.join(kernel.build, f'am-{kernel.name}.series')
 	if os.path.isdir(d) and os.path.exists(stamp) and open(stamp).read() == h.hexdigest():
 		return d
@@ -221,6 +222,10 @@ def am_tree(project: Project, kernel: Kernel, patches: List[str]) -> str:
 		_git(d, 'add', '-f', '--', *touched)	# Debian's tree ignores them
 	_git(d, 'commit', '-q', '--allow-empty', '-m', 'pristine')
 	util.run(['git', *AUTHOR, '-C', d, 'am', '-q', *patches[1:]], capture=True)
+	# What every UML tree crcap builds gets, as a change git am did not
+	# make (git diff shows it): the series as a maintainer takes it is
+	# the commits.
+	T.apply_uml_fixes(d, project.uml_fixes())
 	with open(stamp, 'w') as f:
 		f.write(h.hexdigest())
 	return d

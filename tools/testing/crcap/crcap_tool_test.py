@@ -286,6 +286,35 @@ class TreeTest(unittest.TestCase):
 		with open(os.path.join(k.src, 'kernel/a.c')) as f:
 			self.assertEqual('one\nTWO\nthree\n', f.read())
 
+	def add_uml_fix(self, old='four', new='FOUR'):
+		d = os.path.join(self.top, T.UML_FIXES_DIR)
+		os.makedirs(d, exist_ok=True)
+		with open(os.path.join(d, '0001-um.patch'), 'w') as f:
+			f.write(f'--- a/arch/um/b.c\n+++ b/arch/um/b.c\n@@ -1,2 +1,2 @@\n'
+				f' x\n-{old}\n+{new}\n')
+		os.makedirs(os.path.join(self.user, 'arch/um'), exist_ok=True)
+		with open(os.path.join(self.user, 'arch/um/b.c'), 'w') as f:
+			f.write('x\nfour\n')
+
+	def test_uml_fixes_follow_the_series_and_stay_out_of_the_users_tree(self):
+		self.add_uml_fix()
+		k = self.prepare()
+		self.prepare()	# again: already there, not applied twice
+		with open(os.path.join(k.src, 'arch/um/b.c')) as f:
+			self.assertEqual('x\nFOUR\n', f.read())
+		with open(os.path.join(k.src, 'kernel/a.c')) as f:
+			self.assertEqual('one\nTWO\nthree\n', f.read())
+		with open(os.path.join(self.user, 'arch/um/b.c')) as f:
+			self.assertEqual('x\nfour\n', f.read())
+
+	def test_a_uml_fix_that_does_not_apply(self):
+		self.add_uml_fix(old='five')
+		k = self.prepare()	# a user's tree: left out, with a note
+		with open(os.path.join(k.src, 'arch/um/b.c')) as f:
+			self.assertEqual('x\nfour\n', f.read())
+		with self.assertRaisesRegex(util.Error, 'UML fix 0001-um.patch does not apply'):
+			T.apply_uml_fixes(k.src, T.Project(self.top).uml_fixes())
+
 
 class UtilTest(unittest.TestCase):
 
@@ -415,7 +444,7 @@ class GuestTest(unittest.TestCase):
 			'userspace - ptrace set fp regs failed, errno = 14',
 			'Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b'])
 		self.assertIn('stopped before its job finished', run.failure)
-		self.assertIn('XSAVE area is larger than the 2696 bytes', run.failure)
+		self.assertIn('XSAVE area is larger than the buffer UML leaves', run.failure)
 
 	def test_timeout_is_a_failure(self):
 		run = self.judged('', rc=137)

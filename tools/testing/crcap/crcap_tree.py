@@ -22,6 +22,9 @@ import crcap_util as util
 from crcap_util import Error, say
 
 SERIES_DIR = 'security/checkpoint_restore/patches'
+# Fixes to UML itself that every UML tree crcap builds gets, and no
+# submission carries (each patch says why it is needed).
+UML_FIXES_DIR = 'tools/testing/crcap/uml-fixes'
 ST_DIR = 'tools/testing/selftests/checkpoint_restore'
 DEBIAN_KERNELS = ('6.12', '6.1')
 # Project paths that are new files in a kernel tree (copied in place).
@@ -130,6 +133,20 @@ class Project:
 
 	def patch_path(self, patch: str) -> str:
 		return os.path.join(self.top, SERIES_DIR, patch)
+
+	def uml_fixes(self) -> List[str]:
+		"""The UML fixes' paths, in order."""
+		d = os.path.join(self.top, UML_FIXES_DIR)
+		return sorted(os.path.join(d, f) for f in os.listdir(d)
+			      if f.endswith('.patch')) if os.path.isdir(d) else []
+
+	def uml_fixes_id(self) -> str:
+		h = hashlib.sha256()
+		for p in self.uml_fixes():
+			h.update(os.path.basename(p).encode() + b'\0')
+			with open(p, 'rb') as f:
+				h.update(f.read())
+		return h.hexdigest()
 
 
 def patch_files(path: str) -> List[str]:
@@ -243,7 +260,7 @@ class Tree:
 		say(f'tree {k.name}: linked copy of {k.user_tree}')
 		util.run(['rsync', '-a', '--delete', '--exclude=/.git',
 			  f'--link-dest={k.user_tree}/', f'{k.user_tree}/', f'{k.src}/'])
-		for f in ('.crcap-series', '.crcap-overlay'):
+		for f in ('.crcap-series', '.crcap-overlay', '.crcap-uml-fixes'):
 			if os.path.exists(os.path.join(k.src, f)):
 				os.unlink(os.path.join(k.src, f))
 
@@ -323,10 +340,57 @@ class Tree:
 		    f'already in the distribution\'s tree, {len(applied)} applied')
 		return carried, applied
 
+	def apply_uml_fixes(self) -> List[str]:
+		"""Applies the UML fixes after the series (idempotent; changed
+		fixes start again from the distribution's files).  Returns the
+		fixes applied or already there."""
+		k = self.kernel
+		state = os.path.join(k.src, '.crcap-uml-fixes')
+		fid = self.project.uml_fixes_id()
+		lines = util.read_text(state).splitlines()
+		if lines and lines[0] == fid:
+			return [ln[6:] for ln in lines[1:] if ln.startswith('fixed ')]
+		fixes = self.project.uml_fixes()
+		touched = sorted({f for p in fixes for f in patch_files(p)} |
+				 {ln[8:] for ln in lines[1:] if ln.startswith('touched ')})
+		# Fixed before with other fixes: start again from the distribution's
+		# files (a tree never fixed has them already).
+		for f, orig in (self.pristine_files(touched) if lines else {}).items():
+			dst = os.path.join(k.src, f)
+			if orig is not None and not _same(orig, dst):
+				replace_file(dst, orig)
+		done = apply_uml_fixes(k.src, fixes, strict=k.debian)
+		_write(state, '\n'.join([fid] + [f'fixed {p}' for p in done] +
+					 [f'touched {f}' for f in touched]) + '\n')
+		return done
+
 	def prepare(self) -> None:
 		self.unpack()
 		self.overlay()
 		self.apply_series()
+		self.apply_uml_fixes()
+
+
+def apply_uml_fixes(src: str, fixes: List[str], strict: bool = True) -> List[str]:
+	"""Applies each of FIXES to the tree SRC unless it is there already.
+	A fix that does not apply is an error in a tree crcap knows (STRICT),
+	and left out, with a note, in a user's tree (a newer UML may have
+	fixed the same thing its own way)."""
+	done = []
+	for p in fixes:
+		name = os.path.basename(p)
+		if not is_applied(src, p):
+			unlink_before_patch(src, patch_files(p))
+			ok, out = _patch(src, p, '-N')
+			if not ok:
+				if strict:
+					raise Error(f'UML fix {name} does not apply to {src} '
+						    f'without fuzz:\n  ' + out.strip()[-400:])
+				say(f'tree {os.path.basename(src)}: UML fix {name} does not '
+				    'apply: left out')
+				continue
+		done.append(name)
+	return done
 
 
 def _same(a: str, b: str) -> bool:
