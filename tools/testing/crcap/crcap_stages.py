@@ -40,6 +40,11 @@ UML_SELFCHECK_HANG = 4.0
 # (four or fewer, as "test" has, all at once: no round of one).
 MUTANT_GUESTS = 3
 
+# How often each workload runs (medians and spread), in "census" and in
+# "test".
+WORKLOAD_RUNS = 5
+WORKLOAD_RUNS_IN_TEST = 3
+
 DEBIAN_PACKAGES = [
 	'bc', 'bison', 'build-essential', 'cpio', 'flex', 'kmod', 'libcap-dev',
 	'libcap2-bin', 'libelf-dev', 'libselinux1-dev', 'libssl-dev', 'patch',
@@ -55,6 +60,8 @@ DEBIAN_PACKAGES = [
 	*crcap_criu.BUILD_PACKAGES,
 	# the census: zdtm, and the kernel's refusals traced
 	*CEN.PACKAGES,
+	# its workloads: a JVM from source; the container engines that refuse
+	'openjdk-17-jdk-headless', 'runc', 'podman',
 ]
 
 
@@ -388,17 +395,19 @@ class Stages:
 		   ) -> Stage:
 		"""zdtm without root on the host (ONLY: just those tests per mode),
 		judged against census/expected; tables, JSON and PNG beside the
-		report."""
+		report; then the real workloads."""
 		t = time.monotonic()
 		out = os.path.join(self.results, 'census')
+		runs = WORKLOAD_RUNS_IN_TEST if only else WORKLOAD_RUNS
 		try:
 			c = CEN.run(self.top, self.build, self.jobs, out, modes, only)
 		except Error as e:
 			return Stage([Test('census', subtests=[Test(
 				'zdtm', Status.FAIL, str(e).splitlines()[0],
 				log=str(e).splitlines()[1:])]).finish()],
-				{'census': time.monotonic() - t})
+				{'census': time.monotonic() - t}).add(self.workloads(runs))
 		st = Stage([CEN.judge(self.top, c)], {'census': time.monotonic() - t})
+		st.add(self.workloads(runs))
 		st.timings.update({f'census {m}': s for m, s in c.seconds.items()})
 		CEN.write_json(self.top, c, os.path.join(out, 'census.json'))
 		png = CEN.write_png(self.top, c, os.path.join(out, 'census.png'))
@@ -409,6 +418,16 @@ class Stages:
 			with open(self.req.record, 'w') as f:
 				f.write('\n'.join(CEN.draft_expected(c, CEN.expected(self.top))) + '\n')
 			st.lines.append(f'census: what it saw, as expected lines: {self.req.record}')
+		return st
+
+	def workloads(self, runs: int) -> Stage:
+		"""Real workloads without root on the host, RUNS times each."""
+		res = os.path.join(self.results, 'census')
+		K.build_tools(self.project, self.build)	# omp_job
+		st = timed('workloads', lambda: [S.host_workloads(self.project, self.build,
+								   self.jobs, res, runs)])
+		for t in st.tests:
+			st.lines += [f'workload {ln}' for ln in t.log]
 		return st
 
 	# ---------------------------------------------------------- whole runs

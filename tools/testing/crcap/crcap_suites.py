@@ -442,6 +442,36 @@ def host_criu(project: Project, build: str, jobs: int, results: str) -> Test:
 	return s.finish()
 
 
+def host_workloads(project: Project, build: str, jobs: int, results: str,
+		   runs: int) -> Test:
+	"""Real workloads (a JVM, an OpenMP job, a bash job on its terminal, a
+	rootless container) checkpointed and restored by a user on the host:
+	tools/checkpoint_restore/workloads_test.py, RUNS of each; its figures
+	in workloads.json beside the output."""
+	s = Test('host.workloads')
+	try:
+		criu, where = crcap_criu.find(project.top, build, jobs)
+	except util.Error as e:
+		s.add(Test('criu_build', Status.FAIL, str(e).splitlines()[0]))
+		return s.finish()
+	if not criu:
+		s.add(Test('workloads', Status.SKIP, where))
+		return s.finish()
+	os.makedirs(results, exist_ok=True)
+	out = os.path.join(results, 'workloads.out')
+	with open(out, 'w'):
+		pass
+	p = util.run(G.host_timeout_cmd(300 + 120 * runs) + [
+		os.path.join(project.top, 'tools/checkpoint_restore/workloads_test.py'),
+		criu, os.path.join(build, 'tools'), '--runs', str(runs),
+		'--json', os.path.join(results, 'workloads.json')], log=out, check=False)
+	with open(out, errors='replace') as f:
+		lines = f.read().splitlines()
+	s.add(P.parse_program('workloads', lines, p.returncode))
+	s.log += [ln[len('# bench: '):] for ln in lines if ln.startswith('# bench: ')]
+	return s.finish()
+
+
 def _check(name: str, cmd, cwd: Optional[str] = None, why: str = '') -> Test:
 	"""A leaf from a shell command: passes when it exits 0."""
 	p = util.run(['sh', '-c', cmd] if isinstance(cmd, str) else cmd, cwd=cwd,

@@ -771,6 +771,8 @@ class FakeWorld:
 			mock.patch.object(S, 'host_as_user', lambda k, r: self.suite('host.as_user')),
 			mock.patch.object(S, 'host_crcheck', lambda p, b, r: self.suite('host.crcheck')),
 			mock.patch.object(S, 'host_criu', lambda p, b, j, r: self.suite('host.criu')),
+			mock.patch.object(S, 'host_workloads',
+					  lambda p, b, j, r, n: self.suite('host.workloads')),
 			mock.patch.object(M, 'mutants', self.mutants),
 			mock.patch.object(M, 'build', lambda *a: True),
 			mock.patch.object(M, 'build_at_kernel_paths', lambda *a: None),
@@ -998,6 +1000,7 @@ class MainTest(unittest.TestCase):
 				    os.path.join(self.world.d, 'rec'))
 		self.assertReport(rc, out, failed=0)
 		self.assertIn('census on host-', out)
+		self.assertIn('host.workloads', out)
 		with open(os.path.join(self.world.d, 'rec')) as f:
 			self.assertIn('env00', f.read())
 		self.assertEqual(1, self.main('census', '--mode', 'nosuch')[0])

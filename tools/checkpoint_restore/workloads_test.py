@@ -1,0 +1,689 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Real workloads checkpointed and restored by a user, timed, and judged
+by what the workload itself answers afterwards.
+
+	workloads_test.py CRIU TOOLS_DIR [--runs N] [--json FILE] [--caps CAPS] [NAME...]
+	(as root; prints KTAP)
+
+CRIU: a criu 3.18 or later; TOOLS_DIR holds omp_job (make -C
+tools/checkpoint_restore).  Every workload runs as a user this test
+creates and removes, with criu setcap'd cap_checkpoint_restore,cap_setpcap
+(the smallest set CRIU 4.2 restores with here), on processes this test
+starts; every command has a time limit; this test is the child subreaper
+of all it starts and kills what is left before it ends.
+
+ jvm        OpenJDK's java running workloads/Server.java, a server warm
+            only after class loading and JIT: cold start -> first answer
+            against restore -> first answer, and the restored server
+            answers with the PID, warm-up sum and request count it had;
+ openmp     workloads/omp_job.c, dumped part-way: it ends with the sum an
+            uninterrupted run gives, every chunk run once, its PID kept;
+ bash_job   a bash loop, a job of a terminal (criu --shell-job): restored
+            on a new terminal, it goes on counting from where it was;
+ container  the OpenMP job dumped and restored inside a rootless
+            container (unshare -Ucfpm, CRIU's CI's way);
+ runc       Debian's runc checkpointing a rootless busybox container, and
+ podman     Debian's podman asked to checkpoint as a user: both refuse
+            today, and the test says they still do, and why.
+
+workloads/expected says what each must do (pass, or fail with what); a
+workload whose outcome differs fails, in either direction.  Figures
+(median and spread of N runs) are "# bench:" lines and, with --json, a
+file.
+"""
+
+import ctypes
+import fcntl
+import json
+import os
+import pwd
+import re
+import select
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXPECTED = os.path.join(HERE, 'workloads', 'expected')
+USER = 'crcap-work'
+CAPS = 'cap_checkpoint_restore,cap_setpcap'
+LIMIT = 60		# seconds any one command may take
+CHUNKS = 48		# the OpenMP job's
+JAVA_OPTS = ['-XX:-UsePerfData', '-XX:+UseSerialGC', '-Xmx256m']
+ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'podman')
+
+results = []
+figures = {}
+
+
+def emit(ok, name, why=''):
+	results.append(ok)
+	for line in why.splitlines():
+		print(f'# {line}')
+	print(f'{"ok" if ok else "not ok"} {len(results)} {name}', flush=True)
+
+
+def bench(name, what, values, unit='s'):
+	"""A figure: median and spread of VALUES."""
+	if not values:
+		return
+	med = statistics.median(values)
+	figures.setdefault(name, {})[what] = {
+		'median': round(med, 3), 'min': round(min(values), 3),
+		'max': round(max(values), 3), 'runs': len(values), 'unit': unit}
+	print(f'# bench: {name} {what}: median {med:.3f} {unit}, '
+	      f'min {min(values):.3f}, max {max(values):.3f} ({len(values)} runs)', flush=True)
+
+
+def read_expected(path=EXPECTED):
+	"""name -> (outcome, what a failure says)."""
+	out = {}
+	with open(path) as f:
+		for n, line in enumerate(f, 1):
+			line = line.split('#', 1)[0].strip()
+			if not line:
+				continue
+			words = line.split(None, 2)
+			if len(words) < 2 or words[1] not in ('pass', 'fail'):
+				raise SystemExit(f'{path}:{n}: want "NAME pass|fail [WHY]"')
+			out[words[0]] = (words[1], words[2] if len(words) > 2 else '')
+	return out
+
+
+class Env:
+	"""The user, its work directory, the copies it runs; undone by close()."""
+
+	def __init__(self, criu, tools, caps=CAPS):
+		self.caps = caps
+		self.dir = tempfile.mkdtemp(prefix='crcap-work.', dir='/var/tmp')
+		os.chmod(self.dir, 0o755)
+		subprocess.run(['useradd', '--system', '--no-create-home', '--home-dir', '/nonexistent',
+				'--shell', '/usr/sbin/nologin', USER], check=True, capture_output=True)
+		pw = pwd.getpwnam(USER)
+		self.uid, self.gid = pw.pw_uid, pw.pw_gid
+		self.criu = self.copy(criu, 'criu')
+		subprocess.run(['setcap', f'{caps}+eip', self.criu], check=True)
+		self.omp = self.copy(os.path.join(tools, 'omp_job'), 'omp_job')
+		os.chdir(self.dir)
+		self.seq = 0
+
+	def copy(self, src, name):
+		dst = os.path.join(self.dir, name)
+		shutil.copy(src, dst)
+		os.chmod(dst, 0o755)
+		return dst
+
+	def close(self):
+		for _ in range(20):
+			subprocess.run(['pkill', '-KILL', '-U', str(self.uid)], capture_output=True)
+			reap(0.2)
+			if subprocess.run(['pgrep', '-U', str(self.uid)],
+					  capture_output=True).returncode != 0:
+				break
+		subprocess.run(['userdel', USER], capture_output=True)
+		os.chdir('/')
+		shutil.rmtree(self.dir, ignore_errors=True)
+
+	def output(self, path):
+		"""A file the user's process writes (and its restore reopens)."""
+		f = open(path, 'w')
+		os.fchown(f.fileno(), self.uid, self.gid)
+		return f
+
+	def workdir(self, name):
+		self.seq += 1
+		d = os.path.join(self.dir, f'{self.seq:02d}-{name}')
+		os.makedirs(os.path.join(d, 'img'))
+		for p in (d, os.path.join(d, 'img')):
+			os.chown(p, self.uid, self.gid)
+		return d
+
+	def as_user(self, cmd):
+		return ['runuser', '-u', USER, '--', *cmd]
+
+	def dump(self, d, pid, *extra):
+		return run(self.as_user([self.criu, 'dump', '-t', str(pid), '-D', f'{d}/img',
+					 '--unprivileged', '-o', 'dump.log', '-v4', *extra]))
+
+	def restore_cmd(self, d, *extra):
+		return self.as_user([self.criu, 'restore', '-D', f'{d}/img', '--unprivileged',
+				     '-d', '-o', 'restore.log', '-v4', *extra])
+
+
+def reap(wait=0.0):
+	"""Reaps every exited child (we are their subreaper)."""
+	end = time.monotonic() + wait
+	while True:
+		try:
+			pid, _ = os.waitpid(-1, os.WNOHANG)
+		except ChildProcessError:
+			return
+		if pid == 0:
+			if time.monotonic() >= end:
+				return
+			time.sleep(0.02)
+
+
+def run(cmd, limit=LIMIT):
+	"""(exit status, output, seconds)."""
+	t = time.monotonic()
+	try:
+		p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit,
+				   stdin=subprocess.DEVNULL)
+		return p.returncode, p.stdout + p.stderr, time.monotonic() - t
+	except subprocess.TimeoutExpired:
+		return 'timeout', f'{shlex.join(cmd[:6])}... did not finish in {limit}s', limit
+
+
+def log_errors(d, name, n=4):
+	try:
+		with open(os.path.join(d, 'img', name), errors='replace') as f:
+			lines = [ln.rstrip() for ln in f if 'Error' in ln]
+		return '\n'.join(lines[-n:])
+	except OSError:
+		return ''
+
+
+def wait_for(fn, limit=LIMIT, step=0.01):
+	end = time.monotonic() + limit
+	while time.monotonic() < end:
+		v = fn()
+		if v:
+			return v
+		reap()
+		time.sleep(step)
+	return None
+
+
+def kill(pid):
+	try:
+		os.kill(int(pid), signal.SIGKILL)
+	except (ProcessLookupError, ValueError):
+		pass
+	wait_for(lambda: not os.path.exists(f'/proc/{pid}') or
+		 'Z' in _state(pid), limit=5)
+	reap(0.1)
+
+
+def _state(pid):
+	try:
+		with open(f'/proc/{pid}/stat') as f:
+			return f.read().rsplit(')', 1)[1].split()[0]
+	except OSError:
+		return 'Z'
+
+
+def du(path):
+	return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+# ---- the JVM ----------------------------------------------------------------
+
+def free_port():
+	with socket.socket() as s:
+		s.bind(('127.0.0.1', 0))
+		return s.getsockname()[1]
+
+
+def ask(port):
+	"""The server's answer, or None while nobody listens."""
+	try:
+		with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
+			data = b''
+			while not data.endswith(b'\n'):
+				chunk = s.recv(256)
+				if not chunk:
+					break
+				data += chunk
+			m = re.match(r'ready pid=(\d+) sum=(-?\d+) served=(\d+)', data.decode())
+			return m.groups() if m else None
+	except OSError:
+		return None
+
+
+def workload_jvm(env, runs):
+	java = shutil.which('java')
+	if not java or not shutil.which('javac'):
+		return 'fail', 'no java/javac (Debian: openjdk-17-jdk-headless)'
+	classes = os.path.join(env.dir, 'classes')
+	rc, out, _ = run(['javac', '-d', classes, os.path.join(HERE, 'workloads', 'Server.java')])
+	if rc != 0:
+		return 'fail', f'javac: {out.strip()[-300:]}'
+	port = free_port()
+	cold, last = [], None
+	for r in range(runs):
+		d = env.workdir(f'jvm-{r}')
+		t = time.monotonic()
+		# setsid -f: a session of its own, as a server is; PID from its answer
+		subprocess.Popen(env.as_user(['setsid', '-f', java, *JAVA_OPTS, '-cp', classes,
+					      'Server', str(port)]),
+				 stdin=subprocess.DEVNULL, stdout=env.output(f'{d}/java.out'),
+				 stderr=subprocess.STDOUT, cwd=d)
+		got = wait_for(lambda: ask(port))
+		if not got:
+			return 'fail', f'the server never answered: {open(f"{d}/java.out").read()[-300:]}'
+		cold.append(time.monotonic() - t)
+		if r < runs - 1:
+			kill(got[0])
+		last = (d, got)
+	d, got = last
+	pid, warm_sum, _ = got
+	served = ask(port)	# one more: the count the image holds
+	rc, out, td = env.dump(d, pid)
+	if rc != 0:
+		kill(pid)
+		return 'fail', f'dump exited {rc}: {out.strip()[-200:]}\n{log_errors(d, "dump.log")}'
+	wait_for(lambda: not os.path.exists(f'/proc/{pid}'), limit=5)
+	reap(0.1)
+	restored, bad = [], ''
+	for r in range(runs):
+		t = time.monotonic()
+		p = subprocess.Popen(env.restore_cmd(d), stdin=subprocess.DEVNULL,
+				     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+		got = wait_for(lambda: ask(port) or p.poll() not in (None, 0) and ['gone'])
+		if not got or got == ['gone']:
+			out = p.communicate(timeout=LIMIT)[0] if p.poll() is not None else ''
+			p.kill()
+			return 'fail', (f'restore {r}: no answer (criu exit {p.poll()}): {out[-200:]}\n'
+					+ log_errors(d, 'restore.log'))
+		restored.append(time.monotonic() - t)
+		p.wait(timeout=LIMIT)
+		want = (pid, warm_sum, str(int(served[2]) + 1))
+		if tuple(got) != want:
+			bad = (f'restore {r} answered pid={got[0]} sum={got[1]} served={got[2]}, '
+			       f'want pid={want[0]} sum={want[1]} served={want[2]}')
+		kill(pid)
+		if bad:
+			return 'fail', bad
+	bench('jvm', 'cold start -> first answer', cold)
+	bench('jvm', 'restore -> first answer', restored)
+	bench('jvm', 'dump', [td])
+	bench('jvm', 'image', [du(f'{d}/img') / 1e6], 'MB')
+	return 'pass', (f'cold start {statistics.median(cold):.2f} s, restore '
+			f'{statistics.median(restored):.2f} s (medians of {runs})')
+
+
+# ---- the OpenMP job -----------------------------------------------------------
+
+def read(path):
+	try:
+		with open(path) as f:
+			return f.read()
+	except OSError:
+		return ''
+
+
+def check_job(d, ref_sum, pid):
+	"""'' when D's job ended right, else why not."""
+	m = re.match(r'pid=(\d+) sum=(\d+)', read(f'{d}/result'))
+	if not m:
+		return 'no result'
+	chunks = [ln.split()[1] for ln in read(f'{d}/chunks').splitlines()]
+	bad = []
+	if m.group(2) != ref_sum:
+		bad.append(f'sum {m.group(2)}, an uninterrupted run gives {ref_sum}')
+	if m.group(1) != str(pid):
+		bad.append(f'ended as pid {m.group(1)}, started as {pid}')
+	if sorted(chunks, key=int) != [str(i) for i in range(CHUNKS)]:
+		dup = sorted({c for c in chunks if chunks.count(c) > 1}, key=int)
+		bad.append(f'{len(chunks)} chunks logged for {CHUNKS}'
+			   + (f', twice: {" ".join(dup[:5])}' if dup else ''))
+	return '; '.join(bad)
+
+
+OMP_ENV = dict(os.environ, OMP_NUM_THREADS='4')
+
+
+def start_job(env, d):
+	subprocess.Popen(env.as_user(['setsid', '-f', env.omp, d, str(CHUNKS)]),
+			 stdin=subprocess.DEVNULL, stdout=env.output(f'{d}/job.out'),
+			 stderr=subprocess.STDOUT, env=OMP_ENV)
+	return wait_for(lambda: read(f'{d}/pid').strip())
+
+
+def workload_openmp(env, runs):
+	d = env.workdir('omp-ref')
+	t = time.monotonic()
+	start_job(env, d)
+	if not wait_for(lambda: read(f'{d}/result')):
+		return 'fail', f'the uninterrupted job did not end: {read(f"{d}/job.out")[-200:]}'
+	plain = time.monotonic() - t
+	ref = re.match(r'pid=\d+ sum=(\d+)', read(f'{d}/result')).group(1)
+	totals, dumps, restores = [], [], []
+	for r in range(runs):
+		d = env.workdir(f'omp-{r}')
+		t = time.monotonic()
+		pid = start_job(env, d)
+		if not pid or not wait_for(lambda: len(read(f'{d}/chunks').splitlines()) >= CHUNKS // 4):
+			return 'fail', 'the job did not start'
+		rc, out, td = env.dump(d, pid)
+		if rc != 0:
+			kill(pid)
+			return 'fail', f'dump exited {rc}: {out.strip()[-300:]}\n{log_errors(d, "dump.log")}'
+		at = len(read(f'{d}/chunks').splitlines())
+		wait_for(lambda: not os.path.exists(f'/proc/{pid}'), limit=5)
+		reap(0.1)
+		rc, out, tr = run(env.restore_cmd(d), limit=LIMIT)
+		if rc != 0:
+			return 'fail', f'restore exited {rc}: {out.strip()[-200:]}\n' + \
+				log_errors(d, 'restore.log')
+		if not wait_for(lambda: read(f'{d}/result')):
+			kill(pid)
+			return 'fail', 'the restored job did not end'
+		totals.append(time.monotonic() - t)
+		dumps.append(td)
+		restores.append(tr)
+		why = check_job(d, ref, pid)
+		if why:
+			return 'fail', f'dumped after {at} of {CHUNKS} chunks: {why}'
+	bench('openmp', 'uninterrupted run', [plain])
+	bench('openmp', 'run with dump and restore', totals)
+	bench('openmp', 'dump', dumps)
+	bench('openmp', 'restore', restores)
+	return 'pass', f'{runs} runs dumped part-way end with the uninterrupted sum {ref}'
+
+
+# ---- a bash job and its terminal ------------------------------------------------
+
+BASH_LOOP = 'i=0; while :; do i=$((i+1)); echo "tick $i $$ $(tty)"; sleep 0.1; done'
+
+
+def _on_terminal(slave):
+	"""preexec: a session of its own with SLAVE as controlling terminal."""
+	def fn():
+		os.setsid()
+		fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+	return fn
+
+
+class Terminal:
+	"""A pty whose master this test reads."""
+
+	def __init__(self, env):
+		self.master, self.slave = os.openpty()
+		os.fchown(self.slave, env.uid, env.gid)
+		self.name = os.ttyname(self.slave)
+		self.text = ''
+
+	def ticks(self, limit=0.0):
+		"""Reads what came within LIMIT seconds; the ticks seen so far."""
+		end = time.monotonic() + limit
+		while True:
+			r, _, _ = select.select([self.master], [], [], max(0, end - time.monotonic()))
+			if not r:
+				break
+			try:
+				self.text += os.read(self.master, 4096).decode(errors='replace')
+			except OSError:
+				break
+		return re.findall(r'tick (\d+) (\d+) (\S+)', self.text)
+
+	def close(self):
+		os.close(self.master)
+		os.close(self.slave)
+
+
+def workload_bash_job(env, runs):
+	dumps, restores = [], []
+	for r in range(runs):
+		d = env.workdir(f'bash-{r}')
+		t1 = Terminal(env)
+		job = subprocess.Popen(env.as_user(['bash', '--norc', '--noprofile', '-c', BASH_LOOP]),
+				       stdin=t1.slave, stdout=t1.slave, stderr=t1.slave,
+				       preexec_fn=_on_terminal(t1.slave))
+		t = time.monotonic()
+		while len(t1.ticks(0.1)) < 3 and time.monotonic() - t < LIMIT:
+			pass
+		seen = t1.ticks()
+		if len(seen) < 3:
+			job.kill()
+			return 'fail', f'the job did not start: {t1.text[-200:]}'
+		pid = seen[-1][1]
+		rc, out, td = env.dump(d, pid, '--shell-job')
+		if rc != 0:
+			kill(pid)
+		job.wait(timeout=LIMIT)
+		last = int(t1.ticks(0.2)[-1][0])
+		t1.close()
+		if rc != 0:
+			return 'fail', f'dump exited {rc}: {out.strip()[-300:]}\n{log_errors(d, "dump.log")}'
+		reap(0.1)
+		t2 = Terminal(env)
+		rcfile = f'{d}/restore.rc'
+		# The new terminal's session leader stays, as the user's shell would.
+		cmd = shlex.join(env.restore_cmd(d, '--shell-job'))
+		t = time.monotonic()
+		shell = subprocess.Popen(['sh', '-c', f'{cmd}; echo $? >{rcfile}; exec sleep {LIMIT}'],
+					 stdin=t2.slave, stdout=t2.slave, stderr=t2.slave,
+					 preexec_fn=_on_terminal(t2.slave))
+		rc = wait_for(lambda: read(rcfile).strip(), limit=LIMIT)
+		tr = time.monotonic() - t
+		why = ''
+		if rc != '0':
+			why = f'restore exited {rc}\n{log_errors(d, "restore.log")}'
+		else:
+			t2.ticks(0.5)
+			after = [x for x in t2.ticks() if x[1] == pid]
+			if not after:
+				why = f'nothing from the job on {t2.name}: {t2.text[-200:]!r}'
+			elif int(after[0][0]) != last + 1:
+				why = f'it went on at tick {after[0][0]}, it had reached {last}'
+			elif after[-1][2] != t2.name:
+				why = f'its terminal is {after[-1][2]}, not criu\'s {t2.name}'
+		kill(pid)
+		shell.kill()
+		shell.wait()
+		t2.close()
+		reap(0.1)
+		if why:
+			return 'fail', why
+		dumps.append(td)
+		restores.append(tr)
+	bench('bash_job', 'dump', dumps)
+	bench('bash_job', 'restore', restores)
+	return 'pass', f'{runs} times restored on a new terminal, counting on from its last tick'
+
+
+# ---- a rootless container ------------------------------------------------------
+
+CONTAINER = r'''
+set -u
+d=$1 criu=$2 omp=$3 chunks=$4
+cd "$d"
+# Its files opened in here: a restore finds them in the container's mounts.
+OMP_NUM_THREADS=4 setsid -f "$omp" "$d" "$chunks" </dev/null >"$d/job.out" 2>&1
+for i in $(seq 1000); do [ -s "$d/pid" ] && break; sleep 0.01; done
+pid=$(cat "$d/pid")
+for i in $(seq 3000); do
+	[ "$(wc -l <"$d/chunks")" -ge $((chunks / 4)) ] && break; sleep 0.01
+done
+t0=$EPOCHREALTIME
+"$criu" dump -t "$pid" -D "$d/img" --unprivileged -o dump.log -v4 || exit 10
+t1=$EPOCHREALTIME
+while [ -e /proc/"$pid" ]; do sleep 0.01; done
+"$criu" restore -D "$d/img" --unprivileged -d -o restore.log -v4 || exit 11
+t2=$EPOCHREALTIME
+for i in $(seq 6000); do [ -s "$d/result" ] && break; sleep 0.01; done
+echo "inside pid=$pid times $t0 $t1 $t2"
+'''
+
+
+def workload_container(env, runs):
+	d = env.workdir('ct-ref')
+	start_job(env, d)
+	wait_for(lambda: read(f'{d}/result'))
+	ref = re.match(r'pid=\d+ sum=(\d+)', read(f'{d}/result') or 'pid=0 sum=0').group(1)
+	dumps, restores = [], []
+	for r in range(runs):
+		d = env.workdir(f'ct-{r}')
+		rc, out, _ = run(env.as_user(['unshare', '-Ucfpm', '--mount-proc', '--', 'bash', '-c',
+					      CONTAINER.strip() + ' && true', 'container', d, env.criu,
+					      env.omp, str(CHUNKS)]), limit=LIMIT * 2)
+		m = re.search(r'inside pid=(\d+) times ([\d.]+) ([\d.]+) ([\d.]+)', out)
+		if rc != 0 or not m:
+			step = {10: 'dump', 11: 'restore'}.get(rc, f'exit {rc}')
+			log = log_errors(d, {10: 'dump.log', 11: 'restore.log'}.get(rc, 'restore.log'))
+			return 'fail', f'in the container: {step}: {out.strip()[-200:]}\n{log}'
+		why = check_job(d, ref, m.group(1))
+		if why:
+			return 'fail', f'in the container: {why}'
+		t0, t1, t2 = (float(m.group(i)) for i in (2, 3, 4))
+		dumps.append(t1 - t0)
+		restores.append(t2 - t1)
+	bench('container', 'dump', dumps)
+	bench('container', 'restore', restores)
+	return 'pass', f'{runs} times dumped and restored inside unshare -Ucfpm, PID kept'
+
+
+# ---- container engines: expected failures, with their causes ----------------
+
+def engine_env(env):
+	"""The environment a user's container engine runs in: its state under
+	the work directory, the setcap'd criu first in PATH."""
+	home = os.path.join(env.dir, 'home')
+	bindir = os.path.join(env.dir, 'bin')
+	if not os.path.isdir(home):
+		os.makedirs(os.path.join(home, 'run'))
+		os.makedirs(bindir)
+		os.symlink(env.criu, os.path.join(bindir, 'criu'))
+		for d in (home, os.path.join(home, 'run')):
+			os.chown(d, env.uid, env.gid)
+	return ['env', f'HOME={home}', f'XDG_RUNTIME_DIR={home}/run',
+		f'PATH={bindir}:/usr/sbin:/usr/bin:/sbin:/bin']
+
+
+def workload_runc(env, runs):
+	"""runc's rootless checkpoint of a running busybox container."""
+	busybox = '/bin/busybox'
+	if not shutil.which('runc') or not os.path.exists(busybox):
+		return 'fail', 'no runc or /bin/busybox (Debian: runc, busybox-static)'
+	d = env.workdir('runc')
+	rootfs = os.path.join(d, 'bundle', 'rootfs')
+	for sub in ('bin', 'proc', 'dev', 'sys', 'tmp'):
+		os.makedirs(os.path.join(rootfs, sub))
+	shutil.copy(busybox, os.path.join(rootfs, 'bin', 'busybox'))
+	for applet in ('sh', 'sleep'):
+		os.symlink('busybox', os.path.join(rootfs, 'bin', applet))
+	for top, dirs, files in os.walk(d):
+		for n in dirs + files:
+			os.lchown(os.path.join(top, n), env.uid, env.gid)
+	bundle = os.path.dirname(rootfs)
+	user = env.as_user(engine_env(env))
+	runc = [*user, 'runc', '--root', f'{d}/state']
+	rc, out, _ = run(['sh', '-c', 'cd "$1" && shift && exec "$@"', 'runc', bundle,
+			  *user, 'runc', 'spec', '--rootless'])
+	if rc != 0:
+		return 'fail', f'runc spec: {out.strip()[-200:]}'
+	with open(os.path.join(bundle, 'config.json')) as f:
+		spec = json.load(f)
+	spec['process']['terminal'] = False
+	spec['process']['args'] = ['sleep', '1000']
+	with open(os.path.join(bundle, 'config.json'), 'w') as f:
+		json.dump(spec, f)
+	# Detached, the container keeps runc's output: a file, not our pipe.
+	rc, _, _ = run(['sh', '-c', 'o=$1; shift; exec "$@" >"$o" 2>&1', 'runc',
+			f'{d}/run.out', *runc, 'run', '-d', '-b', bundle, 'crcap'])
+	try:
+		if rc != 0:
+			return 'fail', f'runc run: {read(f"{d}/run.out").strip()[-200:]}'
+		rc, out, _ = run([*runc, 'state', 'crcap'])
+		if '"running"' not in out:
+			return 'fail', f'the container is not running: {out.strip()[-200:]}'
+		rc, out, _ = run([*runc, 'checkpoint', '--image-path', f'{d}/img',
+				  '--work-path', d, 'crcap'])
+		if rc == 0:
+			return 'pass', 'runc checkpointed the rootless container'
+		# CRIU says why only at its own log level: the first error, if any
+		err = log_errors(d, '../dump.log', 2)
+		return 'fail', f'runc checkpoint exited {rc}: {out.strip()[-300:]}' + \
+			(f'\n{err}' if err else '')
+	finally:
+		run([*runc, 'delete', '-f', 'crcap'])
+
+
+def workload_podman(env, runs):
+	"""podman's rootless checkpoint: refused before any container is
+	looked at, so none is started (podman cannot import an image without
+	subuid ranges here, and needs no image to refuse)."""
+	if not shutil.which('podman'):
+		return 'fail', 'no podman (Debian: podman)'
+	d = env.workdir('podman')
+	rc, out, _ = run([*env.as_user(engine_env(env)), 'podman', '--root', f'{d}/storage',
+			  '--runroot', f'{d}/run', '--cgroup-manager', 'cgroupfs',
+			  '--events-backend', 'none', 'container', 'checkpoint', '--all'])
+	errors = [ln for ln in out.splitlines() if ln.startswith('Error')]
+	if rc == 0:
+		return 'pass', 'podman checkpointed as a user'
+	return 'fail', f'podman exited {rc}: ' + ('; '.join(errors) or out.strip()[-200:])
+
+
+WORKLOADS = {'jvm': workload_jvm, 'openmp': workload_openmp,
+	     'bash_job': workload_bash_job, 'container': workload_container,
+	     'runc': workload_runc, 'podman': workload_podman}
+
+
+def main():
+	args = sys.argv[1:]
+	runs, jpath, caps = 5, None, CAPS
+	if '--caps' in args:	# another set: what the workloads need
+		i = args.index('--caps')
+		caps = args[i + 1]
+		del args[i:i + 2]
+	if '--runs' in args:
+		i = args.index('--runs')
+		runs = int(args[i + 1])
+		del args[i:i + 2]
+	if '--json' in args:
+		i = args.index('--json')
+		jpath = args[i + 1]
+		del args[i:i + 2]
+	print('TAP version 13', flush=True)
+	if len(args) < 2:
+		print('1..0 # SKIP usage: workloads_test.py CRIU TOOLS_DIR [--runs N] [--json F] '
+		      '[NAME...]')
+		return 4
+	criu, tools, names = args[0], args[1], args[2:] or list(ORDER)
+	if os.geteuid() != 0:
+		print('1..0 # SKIP needs root: it creates the user the workloads run as')
+		return 4
+	expected = read_expected()
+	unknown = [n for n in names if n not in WORKLOADS or n not in expected]
+	if unknown:
+		print(f'1..0 # SKIP no such workload (or no line in {EXPECTED}): {" ".join(unknown)}')
+		return 1
+	ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	env = Env(criu, tools, caps)
+	try:
+		print(f'# criu {criu} ({caps}), user {USER} ({env.uid}), {runs} runs each')
+		for name in names:
+			t = time.monotonic()
+			try:
+				got, why = WORKLOADS[name](env, runs)
+			except Exception as e:	# a workload that breaks is its failure
+				got, why = 'fail', f'{type(e).__name__}: {e}'
+			reap(0.1)
+			want, want_why = expected[name]
+			ok = got == want and (got == 'pass' or want_why in why)
+			note = f'{name}: {got}, expected {want}' + (f' ({want_why})' if want_why else '')
+			emit(ok, name, f'{why}\n{note} in {time.monotonic() - t:.1f} s'
+			     if not ok else f'{why} ({time.monotonic() - t:.1f} s)')
+	finally:
+		env.close()
+	if jpath:
+		with open(jpath, 'w') as f:
+			json.dump(figures, f, indent=1, sort_keys=True)
+	print(f'1..{len(results)}')
+	return 0 if all(results) else 1
+
+
+if __name__ == '__main__':
+	sys.exit(main())
