@@ -165,6 +165,7 @@ def cmd_census(c: Stages) -> int:
 	c.start(need_root='crcap census (it makes the user the tests run as)')
 	c.deps(quiet=True)
 	modes = CEN.modes_of(c.req.modes or CEN.HOST_MODES)
+	K.build_tools(c.project, c.build)	# the workloads' omp_job
 	return finish(c, c.census(modes))
 
 

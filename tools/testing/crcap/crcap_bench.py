@@ -5,7 +5,7 @@ Measured live, on the same kernel and the same installed suite:
  * "scripts/crcap run" with nothing changed (its stages: the build that
    finds nothing to do, the tool tests, the host suites, the UML guests);
  * guest boot to all results: crcap's guests (programs run directly, split
-   over one guest per core) against the previous design's single guest
+   over crcap_stages.UML_SHARDS guests) against the previous design's single guest
    (run_kselftest.sh, then crcheck, then the SELinux phase, in a row);
  * the mutant kernels' check (all of them, kept or rebuilt);
  * CRIU dump and restore of a small and a 200 MB task, root against an
