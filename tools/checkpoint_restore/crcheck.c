@@ -18,8 +18,13 @@
  *   ipc_next_id  open() of kernel.msg_next_id for writing, nothing written;
  *   ptrace       predicted only (attaching would stop somebody);
  *   capbset      predicted: a restorer gives the task back its bounding set
- *                with PR_CAPBSET_DROP, which needs CAP_SETPCAP whenever
- *                the bounding set is not full (containers, some hosts);
+ *                with PR_CAPBSET_DROP, which needs CAP_SETPCAP; CRIU 4.2
+ *                drops every capability the task lacked, so whenever the
+ *                bounding set is not full (containers, some hosts), a
+ *                restorer that drops only what the bounding set still has
+ *                (--restorer-drops-present: CRIU with crcap's
+ *                criu-patches/0001) needs it only for a task that had a
+ *                smaller bounding set than the restorer;
  *   seccomp      predicted, with --pid: dumping a task under a seccomp
  *                filter needs PTRACE_O_SUSPEND_SECCOMP (CAP_SYS_ADMIN).
  *
@@ -116,6 +121,7 @@ static struct facts {
 	unsigned long securebits;
 	bool no_new_privs;
 	bool bnd_full;			/* bounding set has every capability */
+	bool drops_present;		/* --restorer-drops-present */
 	char bnd_missing[128];		/* the ones it lacks */
 	char exec_fails[256];		/* why execve(--exec) would fail */
 	bool nnp_ignores_file_caps;	/* --exec has file caps, ignored */
@@ -531,8 +537,9 @@ static void predict(struct verdict *v)
 
 	snprintf(setcap, sizeof(setcap),
 		 "setcap %s+eip <tool> (in a container: --cap-add=CHECKPOINT_RESTORE%s)",
-		 f.bnd_full ? "cap_checkpoint_restore" : "cap_checkpoint_restore,cap_setpcap",
-		 f.bnd_full ? "" : " --cap-add=SETPCAP");
+		 f.bnd_full || f.drops_present ? "cap_checkpoint_restore" :
+		 "cap_checkpoint_restore,cap_setpcap",
+		 f.bnd_full || f.drops_present ? "" : " --cap-add=SETPCAP");
 	if (f.init_userns)
 		snprintf(setcap + strlen(setcap), sizeof(setcap) - strlen(setcap),
 			 "; or, with no capability at all: unshare -Urpf --mount-proc <tool> (a user and PID namespace of your own: all but map_files and TIOCSLCKTRMIOS)");
@@ -631,9 +638,11 @@ static void predict(struct verdict *v)
 		       "setcap cap_sys_ptrace+ep <tool>, or sysctl kernel.yama.ptrace_scope=0");
 	/*
 	 * CRIU gives a restored task its bounding set back, dropping what the
-	 * task lacked: PR_CAPBSET_DROP asks for CAP_SETPCAP first.
+	 * task lacked: PR_CAPBSET_DROP asks for CAP_SETPCAP first, also for a
+	 * capability already out of the set (a restorer that skips those
+	 * needs it only for a task whose bounding set was smaller than ours).
 	 */
-	if (!f.bnd_full && !f.eff_setpcap && !f.eff_sa) {
+	if (!f.bnd_full && !f.drops_present && !f.eff_setpcap && !f.eff_sa) {
 		char why[384];
 
 		snprintf(why, sizeof(why),
@@ -1040,7 +1049,8 @@ static void report_table(const struct verdict *v)
 
 static void print_usage(FILE *fp)
 {
-	fprintf(fp, "usage: crcheck [--for dump|restore] [--exec BINARY] [--pid PID] [--json]\n");
+	fprintf(fp, "usage: crcheck [--for dump|restore] [--exec BINARY] [--pid PID] [--json]\n"
+		    "               [--restorer-drops-present]\n");
 }
 
 static void print_help(void)
@@ -1059,6 +1069,10 @@ static void print_help(void)
 	       "  --pid PID           the task to dump: a seccomp filter on it needs\n"
 	       "                      CAP_SYS_ADMIN to be dumped\n"
 	       "  --json              machine-readable (fields: crcheck.rst)\n"
+	       "  --restorer-drops-present\n"
+	       "                      the restorer drops from the bounding set only what\n"
+	       "                      it still has (CRIU with crcap's criu-patches/0001):\n"
+	       "                      no CAP_SETPCAP for a task dumped on this host\n"
 	       "  -h, --help          this text\n\n"
 	       "Exit status: 0 works, 1 does not, 2 usage error.  Manual: crcheck.rst.\n");
 }
@@ -1070,6 +1084,7 @@ int main(int argc, char **argv)
 		{ "exec", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "restorer-drops-present", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -1109,6 +1124,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'r':
+			f.drops_present = true;
 			break;
 		case 'h':
 			print_help();
