@@ -3,10 +3,14 @@
 """A real CRIU, run by an unprivileged user, is the acceptance test of
 checkpoint/restore without root; crcheck is judged by what it does.
 
-	criu_test.py CRIU TOOLS_DIR      (as root; prints KTAP)
+	criu_test.py CRIU TOOLS_DIR [--bench] [--restorer-drops-present]
+	(as root; prints KTAP)
 
 CRIU: a criu binary, 3.18 or later (--unprivileged).  TOOLS_DIR holds
 crcheck and criu_target (make -C tools/checkpoint_restore).
+--restorer-drops-present: CRIU's restorer drops from the bounding set only
+what it still has (tools/checkpoint_restore/criu-patches/0001), and
+crcheck is told so.
 
 Every case runs as a user the test creates and removes, on a process tree
 the test starts (criu_target), with every command under a time limit; the
@@ -271,8 +275,13 @@ def roundtrip(env, name, criu, args, procs):
 	return True, not why, why, (td, tr)
 
 
+# What crcheck is told of the CRIU under test (--restorer-drops-present).
+CRCHECK_CRIU = []
+
+
 def crcheck(env, use, exe, extra=()):
-	rc, out = run(env.as_user([env.crcheck, '--for', use, '--exec', exe, '--json', *extra]))
+	rc, out = run(env.as_user([env.crcheck, '--for', use, '--exec', exe, '--json',
+				   *CRCHECK_CRIU, *extra]))
 	try:
 		j = json.loads(out[out.index('{'):])
 	except ValueError:
@@ -608,6 +617,8 @@ def main():
 		print('1..0 # SKIP usage: criu_test.py CRIU TOOLS_DIR [--bench]')
 		return 4
 	criu, tools = sys.argv[1], sys.argv[2]
+	if '--restorer-drops-present' in sys.argv:
+		CRCHECK_CRIU.append('--restorer-drops-present')
 	if os.geteuid() != 0:
 		print('1..0 # SKIP needs root: it creates the user the cases run as')
 		return 4

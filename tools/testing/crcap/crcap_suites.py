@@ -436,7 +436,9 @@ def host_criu(project: Project, build: str, jobs: int, results: str) -> Test:
 		pass
 	p = util.run(G.host_timeout_cmd(600) + [
 		os.path.join(project.top, 'tools/checkpoint_restore/criu_test.py'),
-		criu, os.path.join(build, 'tools')], log=out, check=False)
+		criu, os.path.join(build, 'tools'),
+		*(['--restorer-drops-present'] if crcap_criu.restorer_drops_present(criu) else [])],
+		log=out, check=False)
 	with open(out, errors='replace') as f:
 		t = P.parse_program('criu_test', f.read().splitlines(), p.returncode)
 	s.add(t)
@@ -448,7 +450,8 @@ def host_workloads(project: Project, build: str, jobs: int, results: str,
 		   runs: int) -> Test:
 	"""Real workloads (a JVM, an OpenMP job, a bash job on its terminal, a
 	rootless container) checkpointed and restored by a user on the host:
-	tools/checkpoint_restore/workloads_test.py, RUNS of each; its figures
+	tools/checkpoint_restore/workloads_test.py, RUNS of each, criu with
+	cap_checkpoint_restore alone when it has CRIU's series; its figures
 	in workloads.json beside the output."""
 	s = Test('host.workloads')
 	try:
@@ -463,9 +466,12 @@ def host_workloads(project: Project, build: str, jobs: int, results: str,
 	out = os.path.join(results, 'workloads.out')
 	with open(out, 'w'):
 		pass
+	# With CRIU's series, the one capability is all a restore needs.
+	caps = ['--caps', 'cap_checkpoint_restore'] \
+		if crcap_criu.restorer_drops_present(criu) else []
 	p = util.run(G.host_timeout_cmd(300 + 120 * runs) + [
 		os.path.join(project.top, 'tools/checkpoint_restore/workloads_test.py'),
-		criu, os.path.join(build, 'tools'), '--runs', str(runs),
+		criu, os.path.join(build, 'tools'), '--runs', str(runs), *caps,
 		'--json', os.path.join(results, 'workloads.json')], log=out, check=False)
 	with open(out, errors='replace') as f:
 		lines = f.read().splitlines()

@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import crcap as C		# noqa: E402
+import crcap_criu as CR		# noqa: E402
 import crcap_census as CEN	# noqa: E402
 import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
@@ -314,6 +315,57 @@ class TreeTest(unittest.TestCase):
 			self.assertEqual('x\nfour\n', f.read())
 		with self.assertRaisesRegex(util.Error, 'UML fix 0001-um.patch does not apply'):
 			T.apply_uml_fixes(k.src, T.Project(self.top).uml_fixes())
+
+
+class CriuSeriesTest(unittest.TestCase):
+	"""The project's CRIU patches: a tarball's tree gets them, in order,
+	without fuzz, and its build is keyed on them."""
+
+	def setUp(self):
+		self.d = tempfile.mkdtemp()
+		util.quiet = True
+		self.top = os.path.join(self.d, 'project')
+		self.pdir = os.path.join(self.top, CR.SERIES_DIR)
+		os.makedirs(self.pdir)
+		with open(os.path.join(self.pdir, '0001-a.patch'), 'w') as f:
+			f.write('--- a/criu/a.c\n+++ b/criu/a.c\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n')
+		with open(os.path.join(self.pdir, 'series'), 'w') as f:
+			f.write('# the order\n0001-a.patch\n')
+		src = os.path.join(self.d, 'criu-9.9')
+		os.makedirs(os.path.join(src, 'criu'))
+		with open(os.path.join(src, 'criu', 'a.c'), 'w') as f:
+			f.write('one\ntwo\n')
+		with open(os.path.join(src, 'Makefile'), 'w') as f:
+			f.write('criu:\n\tcp /bin/true criu/criu\n')
+		self.tarball = os.path.join(self.d, 'criu-9.9.tar.xz')
+		util.run(['tar', '-C', self.d, '-cJf', self.tarball, 'criu-9.9'])
+		self.build = os.path.join(self.d, 'build')
+		os.makedirs(self.build)
+
+	def tearDown(self):
+		shutil.rmtree(self.d)
+
+	def test_the_series_is_applied_and_keys_the_build(self):
+		patches = CR.series(self.top)
+		self.assertEqual(['0001-a.patch'], [os.path.basename(p) for p in patches])
+		with_series = CR._build(self.tarball, self.build, 1, patches)
+		without = CR._build(self.tarball, self.build, 1, ())
+		self.assertNotEqual(with_series, without)
+		for binary, text in ((with_series, 'one\nTWO\n'), (without, 'one\ntwo\n')):
+			with open(os.path.join(os.path.dirname(binary), 'a.c')) as f:
+				self.assertEqual(text, f.read())
+		with mock.patch.dict(os.environ, {'CRCAP_CRIU_SERIES': 'none'}):
+			self.assertEqual([], CR.series(self.top))
+
+	def test_a_patch_that_does_not_apply_or_is_missing(self):
+		with open(os.path.join(self.pdir, '0001-a.patch'), 'w') as f:
+			f.write('--- a/criu/a.c\n+++ b/criu/a.c\n@@ -1,2 +1,2 @@\n one\n-three\n+3\n')
+		with self.assertRaisesRegex(util.Error, '0001-a.patch does not apply without fuzz'):
+			CR._build(self.tarball, self.build, 1, CR.series(self.top))
+		with open(os.path.join(self.pdir, 'series'), 'a') as f:
+			f.write('0002-gone.patch\n')
+		with self.assertRaisesRegex(util.Error, 'names 0002-gone.patch'):
+			CR.series(self.top)
 
 
 class UtilTest(unittest.TestCase):
