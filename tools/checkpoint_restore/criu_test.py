@@ -118,11 +118,7 @@ class Env:
 
 	def workdir(self, name):
 		self.seq += 1
-		d = os.path.join(self.dir, f'{self.seq:02d}-{name}')
-		os.makedirs(os.path.join(d, 'img'))
-		for p in (d, os.path.join(d, 'img')):
-			os.chown(p, self.uid, self.gid)
-		return d
+		return user_workdir(self.dir, self.seq, name, self.uid, self.gid)
 
 	def as_user(self, cmd):
 		# As the user's own session would run it.  Not setpriv: it keeps
@@ -135,6 +131,15 @@ class Env:
 			subprocess.run(['setcap', ','.join(caps) + '+eip', self.criu], check=True)
 		else:
 			subprocess.run(['setcap', '-r', self.criu], capture_output=True)
+
+
+def user_workdir(top, seq, name, uid, gid):
+	"""TOP/NN-NAME with an img/ in it, both the user's."""
+	d = os.path.join(top, f'{seq:02d}-{name}')
+	os.makedirs(os.path.join(d, 'img'))
+	for p in (d, os.path.join(d, 'img')):
+		os.chown(p, uid, gid)
+	return d
 
 
 def reap(wait=0.0):

@@ -51,6 +51,9 @@ import tempfile
 import termios
 import time
 
+# This directory's: the same subreaper's reaping, the same work directories.
+from criu_test import reap, user_workdir
+
 PR_SET_CHILD_SUBREAPER = 36
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPECTED = os.path.join(HERE, 'workloads', 'expected')
@@ -141,11 +144,7 @@ class Env:
 
 	def workdir(self, name):
 		self.seq += 1
-		d = os.path.join(self.dir, f'{self.seq:02d}-{name}')
-		os.makedirs(os.path.join(d, 'img'))
-		for p in (d, os.path.join(d, 'img')):
-			os.chown(p, self.uid, self.gid)
-		return d
+		return user_workdir(self.dir, self.seq, name, self.uid, self.gid)
 
 	def as_user(self, cmd):
 		return ['runuser', '-u', USER, '--', *cmd]
@@ -157,20 +156,6 @@ class Env:
 	def restore_cmd(self, d, *extra):
 		return self.as_user([self.criu, 'restore', '-D', f'{d}/img', '--unprivileged',
 				     '-d', '-o', 'restore.log', '-v4', *extra])
-
-
-def reap(wait=0.0):
-	"""Reaps every exited child (we are their subreaper)."""
-	end = time.monotonic() + wait
-	while True:
-		try:
-			pid, _ = os.waitpid(-1, os.WNOHANG)
-		except ChildProcessError:
-			return
-		if pid == 0:
-			if time.monotonic() >= end:
-				return
-			time.sleep(0.02)
 
 
 def run(cmd, limit=LIMIT):

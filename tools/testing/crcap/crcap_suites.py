@@ -417,32 +417,43 @@ def host_crcheck(project: Project, build: str, results: str) -> Test:
 	return Test('host.crcheck', subtests=[t]).finish()
 
 
-def host_criu(project: Project, build: str, jobs: int, results: str) -> Test:
-	"""A real CRIU, run by an unprivileged user on the host kernel:
-	tools/checkpoint_restore/criu_test.py (dump and restore, crcheck
-	judged by what criu does)."""
-	s = Test('host.criu')
+def _criu_program(project: Project, build: str, jobs: int, results: str, suite: str,
+		  script: str, args, limit: float) -> Tuple[Test, str, List[str]]:
+	"""SUITE: tools/checkpoint_restore/SCRIPT CRIU TOOLS ARGS(criu) as
+	root, under a KILL timeout of LIMIT, its KTAP parsed; the suite, where
+	criu came from and the output's lines."""
+	s = Test(suite)
 	try:
 		criu, where = crcap_criu.find(project.top, build, jobs)
 	except util.Error as e:
 		s.add(Test('criu_build', Status.FAIL, str(e).splitlines()[0]))
-		return s.finish()
+		return s, '', []
 	if not criu:
-		s.add(Test('criu_test', Status.SKIP, where))
-		return s.finish()
+		s.add(Test(script.split('.')[0], Status.SKIP, where))
+		return s, where, []
 	os.makedirs(results, exist_ok=True)
-	out = os.path.join(results, 'criu_test.out')
+	out = os.path.join(results, script.replace('.py', '.out'))
 	with open(out, 'w'):
 		pass
-	p = util.run(G.host_timeout_cmd(600) + [
-		os.path.join(project.top, 'tools/checkpoint_restore/criu_test.py'),
-		criu, os.path.join(build, 'tools'),
-		*(['--restorer-drops-present'] if crcap_criu.restorer_drops_present(criu) else [])],
-		log=out, check=False)
+	p = util.run(G.host_timeout_cmd(limit) + [
+		os.path.join(project.top, 'tools/checkpoint_restore', script),
+		criu, os.path.join(build, 'tools'), *args(criu)], log=out, check=False)
 	with open(out, errors='replace') as f:
-		t = P.parse_program('criu_test', f.read().splitlines(), p.returncode)
-	s.add(t)
-	s.log.append(f'criu: {where}')
+		lines = f.read().splitlines()
+	s.add(P.parse_program(script.split('.')[0], lines, p.returncode))
+	return s, where, lines
+
+
+def host_criu(project: Project, build: str, jobs: int, results: str) -> Test:
+	"""A real CRIU, run by an unprivileged user on the host kernel:
+	tools/checkpoint_restore/criu_test.py (dump and restore, crcheck
+	judged by what criu does)."""
+	s, where, _ = _criu_program(
+		project, build, jobs, results, 'host.criu', 'criu_test.py',
+		lambda criu: ['--restorer-drops-present']
+		if crcap_criu.restorer_drops_present(criu) else [], 600)
+	if where:
+		s.log.append(f'criu: {where}')
 	return s.finish()
 
 
@@ -451,31 +462,16 @@ def host_workloads(project: Project, build: str, jobs: int, results: str,
 	"""Real workloads (a JVM, an OpenMP job, a bash job on its terminal, a
 	rootless container) checkpointed and restored by a user on the host:
 	tools/checkpoint_restore/workloads_test.py, RUNS of each, criu with
-	cap_checkpoint_restore alone when it has CRIU's series; its figures
-	in workloads.json beside the output."""
-	s = Test('host.workloads')
-	try:
-		criu, where = crcap_criu.find(project.top, build, jobs)
-	except util.Error as e:
-		s.add(Test('criu_build', Status.FAIL, str(e).splitlines()[0]))
-		return s.finish()
-	if not criu:
-		s.add(Test('workloads', Status.SKIP, where))
-		return s.finish()
-	os.makedirs(results, exist_ok=True)
-	out = os.path.join(results, 'workloads.out')
-	with open(out, 'w'):
-		pass
-	# With CRIU's series, the one capability is all a restore needs.
-	caps = ['--caps', 'cap_checkpoint_restore'] \
-		if crcap_criu.restorer_drops_present(criu) else []
-	p = util.run(G.host_timeout_cmd(300 + 120 * runs) + [
-		os.path.join(project.top, 'tools/checkpoint_restore/workloads_test.py'),
-		criu, os.path.join(build, 'tools'), '--runs', str(runs), *caps,
-		'--json', os.path.join(results, 'workloads.json')], log=out, check=False)
-	with open(out, errors='replace') as f:
-		lines = f.read().splitlines()
-	s.add(P.parse_program('workloads', lines, p.returncode))
+	cap_checkpoint_restore alone when it has CRIU's series (the one
+	capability is all its restore needs); its figures in workloads.json
+	beside the output."""
+	s, _, lines = _criu_program(
+		project, build, jobs, results, 'host.workloads', 'workloads_test.py',
+		lambda criu: ['--runs', str(runs),
+			      '--json', os.path.join(results, 'workloads.json'),
+			      *(['--caps', 'cap_checkpoint_restore']
+				if crcap_criu.restorer_drops_present(criu) else [])],
+		300 + 120 * runs)
 	s.log += [ln[len('# bench: '):] for ln in lines if ln.startswith('# bench: ')]
 	return s.finish()
 
