@@ -25,7 +25,9 @@ of all it starts and kills what is left before it ends.
             container (unshare -Ucfpm, CRIU's CI's way);
  runc       Debian's runc checkpointing a rootless busybox container, and
  podman     Debian's podman asked to checkpoint as a user: both refuse
-            today, and the test says they still do, and why.
+            today, and the test says they still do, and why;
+ failed_restore  the OpenMP job restored without a supplementary group
+            it had: criu must fail, within seconds, and leave nothing.
 
 workloads/expected says what each must do (pass, or fail with what); a
 workload whose outcome differs fails, in either direction.  Figures
@@ -35,6 +37,7 @@ file.
 
 import ctypes
 import fcntl
+import grp
 import json
 import os
 import pwd
@@ -62,7 +65,7 @@ CAPS = 'cap_checkpoint_restore,cap_setpcap'
 LIMIT = 60		# seconds any one command may take
 CHUNKS = 48		# the OpenMP job's
 JAVA_OPTS = ['-XX:-UsePerfData', '-XX:+UseSerialGC', '-Xmx256m']
-ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'podman')
+ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'podman', 'failed_restore')
 
 results = []
 figures = {}
@@ -611,9 +614,56 @@ def workload_podman(env, runs):
 	return 'fail', f'podman exited {rc}: ' + ('; '.join(errors) or out.strip()[-200:])
 
 
+# ---- a restore that fails ------------------------------------------------------
+
+FAIL_GROUP = 'crcap-work-g'
+FAIL_LIMIT = 10		# seconds a failing restore may take to say so
+
+
+def workload_failed_restore(env, runs):
+	"""The OpenMP job (four threads) runs with a supplementary group its
+	restorer lacks: setgroups() is refused in every thread, and criu must
+	exit non-zero within seconds, leaving none of the tree behind (CRIU
+	4.2 hangs: criu-patches/0003)."""
+	subprocess.run(['groupadd', '--system', FAIL_GROUP], check=True, capture_output=True)
+	try:
+		gid = str(grp.getgrnam(FAIL_GROUP).gr_gid)
+		d = env.workdir('failed-restore')
+		subprocess.Popen(['setpriv', f'--reuid={env.uid}', f'--regid={env.gid}',
+				  f'--groups={gid}', 'setsid', '-f', env.omp, d, str(CHUNKS * 1000)],
+				 stdin=subprocess.DEVNULL, stdout=env.output(f'{d}/job.out'),
+				 stderr=subprocess.STDOUT, env=OMP_ENV)
+		pid = wait_for(lambda: read(f'{d}/pid').strip())
+		if not pid or not wait_for(lambda: read(f'{d}/chunks')):
+			return 'fail', 'the job did not start'
+		rc, out, td = env.dump(d, pid)
+		if rc != 0:
+			kill(pid)
+			return 'fail', f'dump exited {rc}: {out.strip()[-300:]}\n{log_errors(d, "dump.log")}'
+		wait_for(lambda: not os.path.exists(f'/proc/{pid}'), limit=5)
+		reap(0.1)
+		rc, out, tr = run(env.restore_cmd(d), limit=FAIL_LIMIT)
+		left = os.path.exists(f'/proc/{pid}') and 'Z' not in _state(pid)
+		kill(pid)
+		if rc == 0:
+			return 'fail', 'the restore without the group succeeded'
+		if rc == 'timeout':
+			return 'fail', f'the failing restore hung: {out}'
+		if 'Restoring FAILED' not in read(f'{d}/img/restore.log'):
+			return 'fail', f'restore exited {rc} without "Restoring FAILED"'
+		if left:
+			return 'fail', f'restore exited {rc} and left PID {pid} running'
+		bench('failed_restore', 'restore that fails', [tr])
+		return 'pass', f'restore exited {rc} in {tr:.2f} s: ' + \
+			log_errors(d, 'restore.log', 1).strip()
+	finally:
+		subprocess.run(['groupdel', FAIL_GROUP], capture_output=True)
+
+
 WORKLOADS = {'jvm': workload_jvm, 'openmp': workload_openmp,
 	     'bash_job': workload_bash_job, 'container': workload_container,
-	     'runc': workload_runc, 'podman': workload_podman}
+	     'runc': workload_runc, 'podman': workload_podman,
+	     'failed_restore': workload_failed_restore}
 
 
 def main():
