@@ -156,6 +156,16 @@ class Env:
 		return run(self.as_user([self.criu, 'dump', '-t', str(pid), '-D', f'{d}/img',
 					 '--unprivileged', '-o', 'dump.log', '-v4', *extra]))
 
+	def dump_gone(self, d, pid):
+		"""Dump PID (criu kills it) and wait until it is gone: (what failed, seconds)."""
+		rc, out, td = self.dump(d, pid)
+		if rc != 0:
+			kill(pid)
+			return f'dump exited {rc}: {out.strip()[-300:]}\n{log_errors(d, "dump.log")}', td
+		wait_for(lambda: not os.path.exists(f'/proc/{pid}'), limit=5)
+		reap(0.1)
+		return '', td
+
 	def restore_cmd(self, d, *extra):
 		return self.as_user([self.criu, 'restore', '-D', f'{d}/img', '--unprivileged',
 				     '-d', '-o', 'restore.log', '-v4', *extra])
@@ -266,12 +276,9 @@ def workload_jvm(env, runs):
 	d, got = last
 	pid, warm_sum, _ = got
 	served = ask(port)	# one more: the count the image holds
-	rc, out, td = env.dump(d, pid)
-	if rc != 0:
-		kill(pid)
-		return 'fail', f'dump exited {rc}: {out.strip()[-200:]}\n{log_errors(d, "dump.log")}'
-	wait_for(lambda: not os.path.exists(f'/proc/{pid}'), limit=5)
-	reap(0.1)
+	why, td = env.dump_gone(d, pid)
+	if why:
+		return 'fail', why
 	restored, bad = [], ''
 	for r in range(runs):
 		t = time.monotonic()
@@ -353,13 +360,10 @@ def workload_openmp(env, runs):
 		pid = start_job(env, d)
 		if not pid or not wait_for(lambda: len(read(f'{d}/chunks').splitlines()) >= CHUNKS // 4):
 			return 'fail', 'the job did not start'
-		rc, out, td = env.dump(d, pid)
-		if rc != 0:
-			kill(pid)
-			return 'fail', f'dump exited {rc}: {out.strip()[-300:]}\n{log_errors(d, "dump.log")}'
+		why, td = env.dump_gone(d, pid)
+		if why:
+			return 'fail', why
 		at = len(read(f'{d}/chunks').splitlines())
-		wait_for(lambda: not os.path.exists(f'/proc/{pid}'), limit=5)
-		reap(0.1)
 		rc, out, tr = run(env.restore_cmd(d), limit=LIMIT)
 		if rc != 0:
 			return 'fail', f'restore exited {rc}: {out.strip()[-200:]}\n' + \
@@ -636,12 +640,9 @@ def workload_failed_restore(env, runs):
 		pid = wait_for(lambda: read(f'{d}/pid').strip())
 		if not pid or not wait_for(lambda: read(f'{d}/chunks')):
 			return 'fail', 'the job did not start'
-		rc, out, td = env.dump(d, pid)
-		if rc != 0:
-			kill(pid)
-			return 'fail', f'dump exited {rc}: {out.strip()[-300:]}\n{log_errors(d, "dump.log")}'
-		wait_for(lambda: not os.path.exists(f'/proc/{pid}'), limit=5)
-		reap(0.1)
+		why, _ = env.dump_gone(d, pid)
+		if why:
+			return 'fail', why
 		rc, out, tr = run(env.restore_cmd(d), limit=FAIL_LIMIT)
 		left = os.path.exists(f'/proc/{pid}') and 'Z' not in _state(pid)
 		kill(pid)
