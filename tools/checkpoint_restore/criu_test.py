@@ -23,7 +23,10 @@ it all before it ends.  Contexts:
             user's own (unshare -Urpf), where everything but map_files of
             deleted files works;
  seccomp    a target under seccomp: its dump must fail for that reason;
- nocap      criu without the capability: restore must fail.
+ nocap      criu without the capability: restore must fail;
+ check      "criu check --unprivileged" must say what crcheck says, per
+            credential set: it fails exactly where crcheck refuses dump
+            or restore (CRIU's series 0004 has it try the operations).
 
 A restore passes when every process of the tree is back with its PIDs
 (NSpid), its memory (checksums) and its threads making progress.  In
@@ -509,6 +512,44 @@ def context_seccomp(env, found):
 	     f'crcheck exit {crc}: ' + '; '.join(f'{k}: {r}' for k, r, _ in ref))
 
 
+# Credential sets for "criu check --unprivileged" against crcheck: (name,
+# the file capabilities of criu (None: the ones found), what it runs in).
+# The last is where criu 4.2's check said "Looks good." (it looked at file
+# modes) while a dump there cannot open map_files links.
+LO_UP = ['sh', '-c', 'ip link set lo up && exec "$@"', 'sh']
+CHECK_SETS = [
+	('found_caps', None, []),
+	('no_caps', [], []),
+	('ptrace_only', ['cap_sys_ptrace'], []),
+	('no_new_privs', None, ['setpriv', '--no-new-privs']),
+	('userns', [], ['unshare', '-Ur']),
+	('userns_pidns', [], ['unshare', '-Urpf', '--mount-proc']),
+	('userns_pidns_netns_ipcns', [], ['unshare', '-Urnipf', '--mount-proc', *LO_UP]),
+]
+
+
+def context_check(env, found):
+	"""criu check --unprivileged, and crcheck --for dump and --for
+	restore, under each credential set: criu check must fail exactly where
+	crcheck refuses one of them."""
+	for name, caps, wrap in CHECK_SETS:
+		env.setcap(found if caps is None else caps)
+		rc, out = run(env.as_user([*wrap, env.criu, 'check', '--unprivileged']))
+		said = [ln.strip() for ln in out.splitlines()
+			if re.search(r'Looks good|Does not look good|: OK$|errno|\bneeds\b', ln)]
+		verdicts = []
+		for use in ('dump', 'restore'):
+			crc, _ = run(env.as_user([*wrap, env.crcheck, '--for', use, '--exec', env.criu,
+						  *CRCHECK_CRIU]))
+			verdicts.append((use, crc))
+		refused = [use for use, crc in verdicts if crc != 0]
+		emit((rc == 0) == (not refused) and isinstance(rc, int),
+		     f'criu_check_agrees_with_crcheck_{name}',
+		     f'criu check --unprivileged exit {rc}; crcheck refuses '
+		     f'{" and ".join(refused) or "nothing"}\n' + '\n'.join(said[-6:]))
+	env.setcap(found)
+
+
 def context_userns(env):
 	"""No file capabilities: the user's own user, PID and IPC namespaces.
 	The case runs inside them (this script, as their PID 1)."""
@@ -647,6 +688,7 @@ def main():
 			context_nocap(env, found)
 			context_exec_refused(env, found)
 			context_seccomp(env, found)
+			context_check(env, found)
 		context_userns(env)
 		if '--bench' in sys.argv and found:
 			for line in bench(env, found):

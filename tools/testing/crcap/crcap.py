@@ -165,6 +165,8 @@ def cmd_census(c: Stages) -> int:
 	c.start(need_root='crcap census (it makes the user the tests run as)')
 	c.deps(quiet=True)
 	modes = CEN.modes_of(c.req.modes or CEN.HOST_MODES)
+	if c.req.tests:		# those tests in each mode, no workloads
+		return finish(c, c.census(modes, {m: c.req.tests for m in modes}, workloads=False))
 	K.build_tools(c.project, c.build)	# the workloads' omp_job
 	return finish(c, c.census(modes))
 
@@ -218,7 +220,7 @@ COMMANDS: Dict[str, tuple] = {
 		   '("test" takes out a fixed subset)', ('timeout', 'json', 'raw')),
 	'census': (cmd_census, 'CRIU\'s own zdtm suite without root, in each mode, '
 		   'against tools/checkpoint_restore/census/expected ("test" runs '
-		   'crcap_census.IN_TEST)', ('modes', 'record', 'json', 'raw')),
+		   'crcap_census.IN_TEST)', ('modes', 'tests', 'record', 'json', 'raw')),
 	'refpolicy': (cmd_refpolicy, 'build policy/refpolicy, link it into Debian\'s base, '
 		      'sesearch', ('json', 'raw')),
 	'lint': (cmd_lint, 'checkpatch.pl --strict, flake8 and shellcheck on what the '
@@ -250,6 +252,10 @@ _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
 	'modes': lambda p: p.add_argument(
 		'--mode', dest='modes', action='append', metavar='M',
 		help='a census mode (caps, userns, cr_only; default: all); repeat for more'),
+	'tests': lambda p: p.add_argument(
+		'--test', dest='tests', action='append', metavar='NAME',
+		help='only this zdtm test (zdtm/static/NAME) in each mode, and no '
+		'workloads; repeat for more'),
 	'record': lambda p: p.add_argument(
 		'--record', metavar='FILE', help='write what the census saw as lines of '
 		'census/expected (the causes it found), to review'),
@@ -282,7 +288,8 @@ def parse_args(argv: List[str]) -> Request:
 	if rest and 'cmd' not in COMMANDS[ns.command][2]:
 		parser().error(f'{ns.command} takes no command: {" ".join(rest)}')
 	req = Request(command=ns.command)
-	for k in ('kernel', 'quick', 'timeout', 'json', 'raw', 'output', 'modes', 'record'):
+	for k in ('kernel', 'quick', 'timeout', 'json', 'raw', 'output', 'modes', 'tests',
+		  'record'):
 		if getattr(ns, k, None) is not None:
 			setattr(req, k, getattr(ns, k))
 	if req.timeout is not None:

@@ -1057,6 +1057,14 @@ class MainTest(unittest.TestCase):
 			self.assertIn('env00', f.read())
 		self.assertEqual(1, self.main('census', '--mode', 'nosuch')[0])
 
+	def test_census_tests(self):
+		# --test: those tests in each mode, judged, and no workloads
+		rc, out = self.main('census', '--mode', 'caps', '--test', 'env00')
+		self.assertReport(rc, out, failed=0)
+		self.assertIn('census.host-', out)
+		self.assertNotIn('host.workloads', out)
+		self.assertEqual(1, self.main('census', '--test', 'nosuch')[0])
+
 	def test_run(self):
 		rc, out = self.main('run')
 		self.assertReport(rc, out)
