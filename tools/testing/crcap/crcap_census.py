@@ -79,13 +79,18 @@ SAMPLES: Dict[str, Tuple[str, ...]] = {}
 # (the whole census is "scripts/crcap census").  Each must have its line
 # in census/expected.
 IN_TEST: Dict[str, Tuple[str, ...]] = {
-	# pass; criu (iptables); zdtm (a skip); test (SO_MARK); kernel (open_by_handle_at,
-	# ptrace of a non-dumpable task)
+	# pass; criu (TCP_REPAIR, said by 0007); zdtm (a skip); test (SO_MARK); kernel
+	# (open_by_handle_at, ptrace of a non-dumpable task)
 	'caps': ('env00', 'maps00', 'memfd00', 'socket-tcp', 'seccomp_strict', 'sock_opts00',
 		 'inotify04', 'dumpable02',
-		 'sk-unix01'),	# pass with CRIU's series (the owner of an unlinked socket)
-	# and memfd02: other memory content after a restore CRIU reported as done
-	'userns': ('env00', 'maps00', 'memfd02', 'socket-tcp', 'inotify04'),
+		 # pass with CRIU's series: the owner of an unlinked socket (0002), a
+		 # relative name whose directory is gone (0005), a pty master closed
+		 # before the dump (0006), loginuid (0008)
+		 'sk-unix01', 'fifo_upon_unix_socket01', 'pty04', 'loginuid'),
+	# memfd02 and memfd06: the memory a memfd mapping shares with its
+	# descriptor, compared byte for byte (0009: before it, other content
+	# after a restore CRIU reported as done); aio00: an AIO ring (0011)
+	'userns': ('env00', 'maps00', 'memfd02', 'memfd06', 'aio00', 'socket-tcp', 'inotify04'),
 	# pass with cap_checkpoint_restore alone (CRIU's series); kernel
 	# (open_by_handle_at)
 	'cr_only': ('env00', 'maps00', 'inotify04'),
