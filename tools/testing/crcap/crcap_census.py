@@ -48,7 +48,19 @@ EXPECTED = f'{CENSUS_DIR}/expected'
 USER = 'crcap-census'
 OUTCOMES = ('pass', 'fail', 'skip')
 # What a cause may say it is (the first word of the cause, before ':').
-CAUSES = ('kernel', 'criu', 'test', 'zdtm', 'flaky')
+CAUSES = ('kernel', 'criu', 'test', 'zdtm', 'flaky', 'host')
+# What a "host:" line may say the test needs: how to tell whether this
+# host (or this run) has it, and zdtm's verdict where it does not.  Such a
+# line writes the outcome where it has it.
+HOST_NEEDS = {
+	# hugetlb mappings: without a pool the test program itself fails
+	'huge pages': (lambda: _meminfo('HugePages_Total') > 0, 'fail'),
+	# the tests run with the census's loginuid: once it is set, changing it
+	# needs CAP_AUDIT_CONTROL, CRIU reports no loginuid feature and zdtm
+	# skips the test
+	'an unset loginuid': (lambda: util.read_text('/proc/self/loginuid').strip()
+			      in ('', '4294967295'), 'skip'),
+}
 PACKAGES = ['python3-yaml', 'python3-psutil', 'bpftrace', 'libcap2-bin', 'gnuplot-nox']
 
 
@@ -119,10 +131,23 @@ def excluded(top: str) -> List[Tuple[str, str]]:
 	return [(p[0], p[1].strip()) for p in read_table(os.path.join(top, EXCLUDED), 1, 2)]
 
 
+def _meminfo(key: str) -> int:
+	m = re.search(rf'^{key}:\s+(\d+)', util.read_text('/proc/meminfo'), re.M)
+	return int(m.group(1)) if m else 0
+
+
 @dataclass
 class Expect:
 	outcome: str
 	cause: str = ''
+
+
+def host_need(cause: str) -> Optional[str]:
+	"""What a "host: needs WHAT ..." cause says the test needs (one of
+	HOST_NEEDS; '' for another), None for any other kind of cause."""
+	if cause_kind(cause) != 'host':
+		return None
+	return next((n for n in HOST_NEEDS if cause.startswith(f'host: needs {n}')), '')
 
 
 def expected(top: str) -> Dict[Tuple[str, str], Expect]:
@@ -141,6 +166,12 @@ def expected(top: str) -> Dict[Tuple[str, str], Expect]:
 				    f'({", ".join(CAUSES)}: ...)')
 		if (mode, test) in out:
 			raise Error(f'{path}: {mode} {test} twice')
+		need = host_need(cause)
+		if need == '':
+			raise Error(f'{path}: {mode} {test}: "host:" needs one of '
+				    f'{", ".join(HOST_NEEDS)} ("host: needs WHAT ...")')
+		if need and not HOST_NEEDS[need][0]():
+			outcome = HOST_NEEDS[need][1]
 		out[(mode, test)] = Expect(outcome, cause)
 	return out
 
@@ -641,7 +672,7 @@ def write_png(top: str, c: Census, path: str) -> Optional[str]:
 		for mode, n in rows:
 			f.write(mode + ' ' + ' '.join(str(n[k]) for k in used) + '\n')
 	colour = {'pass': '#2e8b57', 'kernel': '#c0392b', 'criu': '#e67e22', 'test': '#7f8c8d',
-		  'zdtm': '#2980b9', 'flaky': '#8e44ad', '?': '#000000'}
+		  'zdtm': '#2980b9', 'flaky': '#8e44ad', 'host': '#95a5a6', '?': '#000000'}
 	plot = ', '.join(f"'{data}' using {i + 2}:xtic(1) title '{k}' lc rgb '{colour[k]}'"
 			 for i, k in enumerate(used))
 	script = (f"set terminal png size 900,480 noenhanced\nset output '{path}'\n"

@@ -678,6 +678,23 @@ class CensusTest(unittest.TestCase):
 		self.assertEqual(('fail', 'kernel: CAP_NET_ADMIN x'),
 				 (e[('caps', 'socket-tcp')].outcome, e[('caps', 'socket-tcp')].cause))
 
+	def test_host_lines_expect_what_this_host_gives(self):
+		top = self.write('''\
+			caps maps09 pass host: needs huge pages (a pool)
+			caps loginuid pass host: needs an unset loginuid (none set)
+			caps x fail test: needs privilege itself
+			''')
+		for pool, loginuid, want in ((20, '4294967295\n', ('pass', 'pass')),
+					     (0, '1000\n', ('fail', 'skip'))):
+			with mock.patch.object(CEN, '_meminfo', return_value=pool), \
+			     mock.patch.object(util, 'read_text', return_value=loginuid):
+				e = CEN.expected(top)
+			self.assertEqual(want, (e[('caps', 'maps09')].outcome,
+						e[('caps', 'loginuid')].outcome))
+			self.assertEqual('fail', e[('caps', 'x')].outcome)
+		with self.assertRaisesRegex(util.Error, 'needs one of'):
+			CEN.expected(self.write('caps y pass host: needs a unicorn\n'))
+
 	def test_judge_names_a_regression_and_a_fix(self):
 		top = self.write('''\
 			caps env00 pass
