@@ -142,6 +142,13 @@ def _with(top: str, tarball: bool) -> str:
 	return f' with the {n} patches of {SERIES_DIR}' if n else ' without patches'
 
 
+def vendored(top: str) -> Optional[str]:
+	"""The CRIU source tarball beside the checkout (../shared/vendor)."""
+	vendor = sorted(glob.glob(os.path.join(os.path.dirname(top), 'shared', 'vendor',
+					       'criu-*.tar.xz')))
+	return vendor[-1] if vendor else None
+
+
 def find(top: str, build: str, jobs: int) -> Tuple[Optional[str], str]:
 	"""(criu binary, where it came from) or (None, why there is none)."""
 	want = os.environ.get('CRCAP_CRIU')
@@ -161,9 +168,8 @@ def find(top: str, build: str, jobs: int) -> Tuple[Optional[str], str]:
 		v = version(system)
 		if v and v >= (3, 18):
 			return system, f'{system} ({v[0]}.{v[1]})'
-	vendor = sorted(glob.glob(os.path.join(os.path.dirname(top), 'shared', 'vendor',
-					       'criu-*.tar.xz')))
-	if vendor:
-		return _build(vendor[-1], build, jobs, series(top)), \
-			f'built from {vendor[-1]}' + _with(top, True)
+	tarball = vendored(top)
+	if tarball:
+		return _build(tarball, build, jobs, series(top)), \
+			f'built from {tarball}' + _with(top, True)
 	return None, (f'no criu 3.18 or later ({system or "none"} on the system): {HOW}')

@@ -8,7 +8,10 @@ maintainer runs on it.
    checks that do not fight the kernel's tabs: see FLAKE8);
  * every shell script (by name or by "#!" line) under Debian's shellcheck;
  * the suite compiled with gcc -Wextra and clang, without a warning;
- * every file covered by MAINTAINERS (get_maintainer.pl).
+ * every file covered by MAINTAINERS (get_maintainer.pl);
+ * CRIU's series as CRIU would take it: "git am" onto the vendored tarball,
+   each commit as CRIU's clang-format wants it ("make indent"), CRIU's own
+   "make lint" (see criu_series).
 
 Each linter is shown able to fail by crcap_tool_test.py, on a file made to
 break it.
@@ -19,8 +22,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from typing import Callable, List, Optional
 
+import crcap_criu
 import crcap_guest as G
 import crcap_util as util
 from crcap_parser import Status, Test
@@ -131,10 +136,89 @@ def lint(project: Project, kernel: Kernel) -> Test:
 	# harness header's own are upstream's, not counted).
 	for cc in ('gcc', 'clang'):
 		checks.append(lambda cc=cc: compiles_clean(kernel, cc))
+	checks.append(lambda: criu_series(project.top))
 	for t in G.parallel(checks, os.cpu_count() or 2):
 		s.add(t)
 	s.add(maintainers(project, kernel, files))
 	return s.finish()
+
+
+# CRIU's "make lint" runs ruff, shellcheck and codespell, then its own
+# rules (pr_* messages, trailing white space).  Debian has no ruff, and
+# Debian's codespell (2.2.2) flags a word in CRIU 4.2 itself, so
+# codespell is asked only about the files the series changes, and only
+# what it says of them beyond what it says of CRIU 4.2.
+CRIU_LINT = ['make', '-o', 'ruff', '-o', 'codespell', 'lint']
+GIT_ID = ['-c', 'user.name=crcap', '-c', 'user.email=crcap@crcap.invalid']
+
+
+def criu_series(top: str, patches: Optional[List[str]] = None,
+		tarball: Optional[str] = None) -> Test:
+	"""The project's CRIU patches, as CRIU's maintainers would take
+	them: each "git am"-able onto the vendored CRIU in the order of the
+	series file, each commit with nothing for CRIU's clang-format to
+	change (its "make indent"), and CRIU's own "make lint" on the result."""
+	s = Test('criu_series')
+	patches = crcap_criu.series(top) if patches is None else patches
+	tarball = tarball or crcap_criu.vendored(top)
+	if not tarball or not patches:
+		s.add(Test('criu_series_am', Status.SKIP,
+			   'no CRIU tarball in ../shared/vendor' if patches else 'no CRIU series'))
+		return s.finish()
+	if not shutil.which('git-clang-format-14') and not shutil.which('git-clang-format'):
+		s.add(Test('criu_series_am', Status.SKIP, 'no git-clang-format (Debian package '
+			   'clang-format)'))
+		return s.finish()
+	fmt = 'clang-format-14' if shutil.which('git-clang-format-14') else 'clang-format'
+	d = tempfile.mkdtemp(prefix='crcap-criu-lint.')
+	try:
+		util.run(['tar', '-C', d, '-xf', tarball, '--strip-components=1'])
+		for cmd in (['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'CRIU as vendored']):
+			util.run(['git', *GIT_ID, *cmd], cwd=d, capture=True)
+		for p in patches:
+			s.add(_criu_patch(d, fmt, p))
+		if any(t.status != Status.PASS for t in s.subtests):
+			return s.finish()
+		s.add(check('criu_make_lint', CRIU_LINT, cwd=d, why='CRIU\'s make lint'))
+		s.add(_criu_codespell(d, len(patches)))
+	finally:
+		shutil.rmtree(d, ignore_errors=True)
+	return s.finish()
+
+
+def _criu_patch(d: str, fmt: str, patch: str) -> Test:
+	name = 'criu_' + os.path.basename(patch)[:4]
+	am = util.run(['git', *GIT_ID, 'am', '-q', patch], cwd=d, capture=True, check=False)
+	if am.returncode != 0:
+		util.run(['git', 'am', '--abort'], cwd=d, capture=True, check=False)
+		return Test(name, Status.FAIL, 'git am refuses it', log=am.stdout.splitlines()[-10:])
+	diff = util.run(['git', fmt, '--style', 'file', '--extensions', 'c,h', '--diff',
+			 'HEAD~1', 'HEAD'], cwd=d, capture=True, check=False)
+	out = [ln for ln in diff.stdout.splitlines() if ln.strip()
+	       and not re.match(r'(no modified files|clang-format did not modify)', ln)]
+	if diff.returncode not in (0, 1) or out:
+		return Test(name, Status.FAIL, 'CRIU\'s clang-format would change it (make indent)',
+			    log=out[:20])
+	return Test(name, Status.PASS)
+
+
+def _criu_codespell(d: str, n: int) -> Test:
+	name = 'criu_codespell_of_what_the_series_changes'
+	if not shutil.which('codespell'):
+		return Test(name, Status.SKIP, 'no codespell (Debian package codespell)')
+	files = util.run(['git', 'diff', '--name-only', '--diff-filter=AM', f'HEAD~{n}', 'HEAD'],
+			 cwd=d, capture=True).stdout.split()
+
+	def said() -> set:
+		p = util.run(['codespell', *[f for f in files if os.path.exists(os.path.join(d, f))]],
+			     cwd=d, capture=True, check=False)
+		# file: word ==> fix, without the line number (the series moves lines)
+		return {re.sub(r':\d+:', ':', ln) for ln in p.stdout.splitlines() if '==>' in ln}
+	after = said()
+	util.run(['git', 'checkout', '-q', f'HEAD~{n}'], cwd=d, capture=True)
+	new = sorted(after - said())
+	return Test(name, Status.FAIL if new else Status.PASS,
+		    f'{len(new)} new: {new[0]}' if new else '', log=new[:20])
 
 
 def maintainers(project: Project, kernel: Kernel, files: List[str]) -> Test:

@@ -59,8 +59,9 @@ DEBIAN_PACKAGES = [
 	'semodule-utils', 'setools', 'selinux-policy-default', 'selinux-policy-dev',
 	'linux-source-6.12', 'linux-source-6.1', 'util-linux', 'python3', 'clang',
 	'ccache',
-	# lint: what the project ships, checked with Debian's linters
-	'shellcheck', 'python3-flake8',
+	# lint: what the project ships, checked with Debian's linters; CRIU's
+	# series with CRIU's own (clang-format for its "make indent", codespell)
+	'shellcheck', 'python3-flake8', 'clang-format', 'codespell',
 	# the guests that boot Debian's own kernels
 	'qemu-system-x86', 'busybox-static', 'policycoreutils',
 	# CRIU, built from ../shared/vendor for the end-to-end cases

@@ -579,6 +579,37 @@ class LintTest(unittest.TestCase):
 		self.assertEqual(Status.PASS, L.shellcheck(self.write('ok.sh', '#!/bin/sh\nrm "$1"\n'),
 							   'x').status)
 
+	@unittest.skipUnless(CR.vendored(TOP) and shutil.which('git-clang-format-14'),
+			     'no CRIU tarball in ../shared/vendor, or no clang-format-14')
+	def test_criu_series_fails_on_indent_lint_and_spelling(self):
+		"""A CRIU patch CRIU's clang-format would change, one that breaks
+		CRIU's make lint, one with a misspelling: each named."""
+		tarball = CR.vendored(TOP)
+		src = os.path.join(self.d, 'criu')
+		os.makedirs(src)
+		util.run(['tar', '-C', src, '-xf', tarball, '--strip-components=1'])
+		git = ['git', *L.GIT_ID]
+		for cmd in (['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'base'],
+			    ['tag', 'base']):
+			util.run([*git, *cmd], cwd=src, capture=True)
+		patches = {}
+		for name, line, fails in (
+				('indent', 'int  crcap_x ;', 'criu_0001'),
+				('lint', 'void crcap_x(void)\n{\n\tpr_err("no newline");\n}',
+				 'criu_make_lint'),
+				('spelling', '/* we recieve it */', 'criu_codespell_of_what_the_series_changes')):
+			util.run([*git, 'checkout', '-q', '-B', name, 'base'], cwd=src, capture=True)
+			with open(os.path.join(src, 'criu', 'mem.c'), 'a') as f:
+				f.write(line + '\n')
+			util.run([*git, 'commit', '-q', '-am', f'mem: {name}'], cwd=src, capture=True)
+			patches[name] = (util.run([*git, 'format-patch', '-1', '-o',
+						   os.path.join(self.d, name)], cwd=src,
+						  capture=True).stdout.strip(), fails)
+		for name, (patch, fails) in patches.items():
+			t = L.criu_series(TOP, [patch], tarball)
+			bad = {tid.split('.')[-1] for tid, leaf in t.leaves() if leaf.status == Status.FAIL}
+			self.assertEqual({fails}, bad, name)
+
 	def test_checkpatch_fails_on_a_style_error(self):
 		tree = next((os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(k))))
 			     for k in [kunit_py()] if k), None)
