@@ -59,7 +59,7 @@ selinux_case() {
 	mount -t tmpfs -o rootcontext=user_u:object_r:user_home_dir_t:s0,mode=0700,uid=1000,gid=1000 home /home/crcap
 	crcap_item "$name" timeout -s KILL 100 sh -c ". /tmp/as_user; as_user /bin/sh \
 		$G/bin/criu_selinux_test.sh /usr/sbin/criu $G/bin/criu_target \
-		/home/crcap/work $expect"
+		/home/crcap/.criu/work $expect"
 	crcap_item "$name.avc" sh -c 'dmesg | grep "avc: " || true'
 	# Whatever the user left (a hung criu, a restored tree): gone.
 	kill -9 -1 2>/dev/null
@@ -78,8 +78,8 @@ if crcap_item selinux.load_policy load criu; then
 	mount -t tmpfs -o rootcontext=user_u:object_r:user_home_dir_t:s0,mode=0700,uid=1000,gid=1000 home /home/crcap
 	crcap_item selinux.context sh -c '. /tmp/as_user; as_user cat /proc/self/attr/current; echo'
 	umount /home/crcap
-	# 3. The policy ablation: the module without each of its rule
-	# blocks in turn; the enforcing case must fail without every one.
+	# 3. The policy ablation: the module without each of its rules
+	# in turn; the enforcing case must fail without every one.
 	# First the module as it is, which must pass here: else failing
 	# without a block proves nothing.
 	[ -n "$ABLATION" ] && selinux_case ablation_base pass

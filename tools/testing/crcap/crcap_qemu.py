@@ -109,71 +109,131 @@ def debian_kernels(build: str, series: Tuple[str, ...] = ('6.1', '6.12'),
 # ---- policies --------------------------------------------------------------
 
 RULE_FILES = ('criu.te', 'criu.if')
-# The blocks "scripts/crcap test" takes out one at a time ("scripts/crcap
+# The rules "scripts/crcap test" takes out one at a time ("scripts/crcap
 # debian" takes out every one; each costs a link of Debian's whole policy,
 # ~20 s): the capability itself, criu's view of /proc, and the user side --
-# ptrace of the user's tree, the images in the user's files.
-IN_TEST_BLOCKS = ('checkpoint_restore', 'proc', 'run_ptrace', 'images')
-_RULE = re.compile(r'^\s*# rule: (\S+)\s*$')
+# ptrace of the user's tree, the images.
+IN_TEST_RULES = ('criu_domain.self.capability2.checkpoint_restore',
+		 'kernel_read_system_state.criu_domain',
+		 'ROLE_criu_t.USER.process.ptrace',
+		 'mmap_manage_files_pattern.criu_domain.criu_image_t.criu_image_t')
+# Rules of the module that the enforcing case cannot miss, and why: they
+# are left in every ablated policy.
+NOT_ABLATED = {
+	'ps_process_pattern.EXEC.ROLE_criu_t': 'the user\'s ps of its own criu: no case yet',
+	'EXEC.ROLE_criu_t.process.signal_perms': 'the user\'s signals to its own criu: no case yet',
+	'systemd_user_app_status.ROLE.ROLE_criu_t': 'systemd --user only',
+}
+# The statements of the module's policy: an allow or dontaudit rule
+# (one unit per permission or permission set) or an interface call
+# (one unit), after a "# Local policy" heading, to the end of the file
+# or of the template.
+_ALLOW = re.compile(r'^(\s*)(allow|dontaudit) (\S+) (\S+):(\S+) (?:\{ ([^}]*) \}|(\S+));\s*$')
+_CALL = re.compile(r'^\s*(\w+)\(([^()]*)\)\s*$')
+_ARGS = {'$1': 'ROLE', '$2': 'USER', '$3': 'EXEC', '$4': 'ROLE_r'}
 
 
-def rule_blocks(project_top: str, only: Optional[Sequence[str]] = None) -> List[Tuple[str, str]]:
-	"""(file, name) of every "# rule: NAME" block of the criu module (or of
-	those named ONLY, each of which must exist): the lines from the marker
-	to the next blank line (or the end of the interface)."""
+def _name(*parts: str) -> str:
+	"""A rule's name from its text: $N as the template's parameter, dots
+	between the parts (a name is a directory in the guest)."""
+	out = []
+	for p in parts:
+		for k, v in _ARGS.items():
+			p = p.replace(k, v)
+		out.append(re.sub(r'[^\w.-]', '', p.replace(',', '.').replace(' ', '')))
+	return '.'.join(out)
+
+
+def _units(text: str) -> List[Tuple[int, str, Optional[str]]]:
+	"""(line index, name, permission or None for the whole line) of each
+	rule of TEXT."""
+	out = []
+	on = False
+	for i, line in enumerate(text.splitlines()):
+		if re.match(r'^\s*# Local policy\s*$', line):
+			on = True
+			continue
+		if line.startswith("')"):
+			on = False
+		if not on or line.lstrip().startswith('#'):
+			continue
+		m = _ALLOW.match(line)
+		if m:
+			perms = (m.group(6) or m.group(7)).split()
+			for perm in perms:
+				out.append((i, _name(m.group(3), m.group(4), m.group(5), perm),
+					    perm if len(perms) > 1 else None))
+			continue
+		m = _CALL.match(line)
+		if m and m.group(1) not in ('gen_require', 'optional_policy', 'tunable_policy'):
+			out.append((i, _name(m.group(1), m.group(2)), None))
+	return out
+
+
+def rule_units(project_top: str, only: Optional[Sequence[str]] = None) -> List[Tuple[str, str]]:
+	"""(file, name) of every rule of the criu module that the ablation
+	takes out (or of those named ONLY, each of which must exist), named
+	from its text: no marker in the policy."""
 	out = []
 	for f in RULE_FILES:
-		for line in util.read_text(os.path.join(project_top, 'policy/refpolicy', f)).splitlines():
-			m = _RULE.match(line)
-			if m:
-				out.append((f, m.group(1)))
+		text = util.read_text(os.path.join(project_top, 'policy/refpolicy', f))
+		out += [(f, n) for _, n, _ in _units(text) if n not in NOT_ABLATED]
+	names = [n for _, n in out]
+	twice = sorted({n for n in names if names.count(n) > 1})
+	if twice:
+		raise Error(f'rules of the criu module with one name: {", ".join(twice)}')
 	if only is None:
 		return out
-	missing = sorted(set(only) - {n for _, n in out})
+	missing = sorted(set(only) - set(names))
 	if missing:
-		raise Error(f'no rule block {", ".join(missing)} in the criu module')
+		raise Error(f'no rule {", ".join(missing)} in the criu module')
 	return [b for b in out if b[1] in only]
 
 
-def drop_block(text: str, name: str) -> str:
-	"""TEXT without rule block NAME."""
-	out, skipping, found = [], False, False
-	for line in text.splitlines(keepends=True):
-		m = _RULE.match(line)
-		if m and m.group(1) == name:
-			skipping = found = True
-		elif skipping and (not line.strip() or line.startswith("')")):
-			skipping = False	# a blank line, or the interface's end
-		if not skipping:
-			out.append(line)
-	if not found:
-		raise Error(f'no rule block {name} in the criu module')
-	return ''.join(out)
+def drop_rule(text: str, name: str) -> str:
+	"""TEXT without rule NAME: the permission taken out of its rule (the
+	rule, if it was the only one), or the interface call."""
+	lines = text.splitlines(keepends=True)
+	for i, n, perm in _units(text):
+		if n != name:
+			continue
+		if perm is None:
+			del lines[i]
+		else:
+			m = _ALLOW.match(lines[i])
+			rest = [p for p in m.group(6).split() if p != perm]
+			body = f'{{ {" ".join(rest)} }}' if len(rest) > 1 else rest[0]
+			lines[i] = (f'{m.group(1)}{m.group(2)} {m.group(3)} {m.group(4)}:'
+				    f'{m.group(5)} {body};\n')
+		return ''.join(lines)
+	raise Error(f'no rule {name} in the criu module')
+
+
+CAPABILITY2 = '\nallow criu_domain self:capability2 checkpoint_restore;\n'
 
 
 def _build_modules(project_top: str, d: str, without_capability2: bool,
 		   drop: Optional[Tuple[str, str]] = None) -> List[str]:
 	"""criu.pp and the test's crcap_criu_user.pp, built with Debian's devel
-	Makefile; optionally with capability2 checkpoint_restore taken out of
-	the criu module's interfaces (wherever they grant it)."""
+	Makefile; optionally without rule DROP, or with capability2
+	checkpoint_restore taken out of criu's domains."""
 	shutil.rmtree(d, ignore_errors=True)
 	os.makedirs(d)
 	for f in ('criu.te', 'criu.if', 'criu.fc', 'test/crcap_criu_user.te'):
 		shutil.copy2(os.path.join(project_top, 'policy/refpolicy', f), d)
 	if drop:
 		path = os.path.join(d, drop[0])
-		text = drop_block(util.read_text(path), drop[1])
+		text = drop_rule(util.read_text(path), drop[1])
 		with open(path, 'w') as f:
 			f.write(text)
 	if without_capability2:
-		path = os.path.join(d, 'criu.if')
+		path = os.path.join(d, 'criu.te')
 		text = util.read_text(path)
-		line = '\tallow $1 self:capability2 checkpoint_restore;\n'
-		if not text.count(line):
-			raise Error('policy/refpolicy/criu.if: no capability2 '
+		if not text.count(CAPABILITY2):
+			raise Error('policy/refpolicy/criu.te: no capability2 '
 				    'checkpoint_restore rule to take out')
 		with open(path, 'w') as f:
-			f.write(text.replace(line, ''))
+			f.write(text.replace(CAPABILITY2, '\n'))
 	log = os.path.join(d, 'build.log')
 	p = util.run(['make', '-f', '/usr/share/selinux/devel/Makefile',
 		      'criu.pp', 'crcap_criu_user.pp'], cwd=d, log=log, check=False)
@@ -484,6 +544,7 @@ ABLATION_JOB = f'CRCAP_DEBIAN_MODE=ablation\n. {GUEST_DIR}/bin/crcap-debian-job.
 # ---- verdicts --------------------------------------------------------------
 
 USER_CONTEXT = 'user_u:user_r:user_t:s0'
+CRIU_DOMAIN = 'user_criu_t'	# criu_role_template(user, ...)
 _AVC = re.compile(r'avc:\s+denied\s+\{ ([^}]*)\} for .*scontext=(\S+) tcontext=(\S+) tclass=(\S+)')
 
 
@@ -537,7 +598,7 @@ def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 	se.add(Test('criu_enforcing_logs_no_denial', Status.PASS if not avc else Status.FAIL,
 		    '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
 	se.add(run.program('selinux.criu_without_capability2', 'criu_without_capability2'))
-	want = ('criu_t', 'criu_t', 'capability2', 'checkpoint_restore')
+	want = (CRIU_DOMAIN, CRIU_DOMAIN, 'capability2', 'checkpoint_restore')
 	avc = denials(blocks.get('selinux.criu_without_capability2.avc', G.Block()).lines)
 	ok = bool(avc) and all(a == want for a in avc)
 	se.add(Test('criu_without_capability2_logs_exactly_that_denial',
@@ -561,8 +622,9 @@ def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 
 
 def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]]) -> Test:
-	"""debian.policy_ablation: for each rule block of the criu module, the
-	enforcing case without it must fail, or log a denial."""
+	"""debian.policy_ablation: for each rule of the criu module (each
+	permission of an allow rule, each interface call), the enforcing case
+	without it must fail, or log a denial."""
 	got = run.blocks
 	s = Test('debian.policy_ablation')
 	s.add(G.health([run], 'guest'))

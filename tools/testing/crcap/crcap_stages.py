@@ -290,8 +290,8 @@ class Stages:
 		(series, flavour) pairs FLAVOURS) under QEMU: the selftests built
 		from Debian's tree of the same series, crcheck, and criu under
 		Debian's reference policy with the criu module, enforcing
-		(crcap_qemu.py), then the policy ablation (of BLOCKS, or of every
-		rule block)."""
+		(crcap_qemu.py), then the policy ablation (of the rules BLOCKS, or
+		of every rule)."""
 		st = Stage()
 		t0 = time.monotonic()
 		trees = {k.name: k for k in kernels}
@@ -344,10 +344,9 @@ class Stages:
 
 	def policy_ablation(self, k: Q.DebianKernel, criu: str, base: str,
 			    only: Optional[Sequence[str]] = None) -> Stage:
-		"""The criu module without each of its rule blocks (or those named
-		ONLY), enforcing, in one guest of Debian's kernel: each must be
-		missed."""
-		blocks = Q.rule_blocks(self.top, only)
+		"""The criu module without each of its rules (or those named ONLY),
+		enforcing, in one guest of Debian's kernel: each must be missed."""
+		blocks = Q.rule_units(self.top, only)
 		t = time.monotonic()
 		try:
 			pols = {'criu': base}
@@ -367,7 +366,7 @@ class Stages:
 				Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish()])
 		run = Q.guest(k, initrd, self.req.timeout or 60 + 20 * len(blocks)).boot(
 			os.path.join(self.results, 'debian-ablation'), Q.ABLATION_JOB, name=k.name)
-		say(f'policy ablation: {len(blocks)} rule blocks in {time.monotonic() - t:.0f} s')
+		say(f'policy ablation: {len(blocks)} rules in {time.monotonic() - t:.0f} s')
 		return Stage([Q.ablation_verdicts(run, blocks)],
 			     {'policy ablation': time.monotonic() - t})
 
@@ -496,7 +495,7 @@ class Stages:
 	def test(self) -> Stage:
 		"""Everything "scripts/crcap test" runs: of the mutants, Debian's
 		kernels, the policy ablation and the census, the fixed subsets
-		M.IN_TEST, Q.IN_TEST_KERNELS, Q.IN_TEST_BLOCKS and CEN.IN_TEST
+		M.IN_TEST, Q.IN_TEST_KERNELS, Q.IN_TEST_RULES and CEN.IN_TEST
 		("scripts/crcap mutants", "debian" and "census" run them whole).
 		The census's tests mostly wait (zdtm polls for its tests' exit), so
 		they run beside the second kernel's build and guests."""
@@ -511,7 +510,7 @@ class Stages:
 		if census:
 			st.add(census.join())
 		if not self.req.quick and len(kernels) > 1:
-			st.add(self.debian([k for k in kernels if k.debian], Q.IN_TEST_BLOCKS,
+			st.add(self.debian([k for k in kernels if k.debian], Q.IN_TEST_RULES,
 					   Q.IN_TEST_KERNELS))
 		st.timings['total'] = time.monotonic() - t0
 		return st

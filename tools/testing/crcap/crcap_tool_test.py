@@ -538,15 +538,37 @@ class GuestTest(unittest.TestCase):
 		with self.assertRaises(util.Error):
 			Q.newest_package('6.12', 'rt-amd64', listing)
 
-	def test_drop_block_keeps_the_interface_end(self):
-		text = ("interface(`x',`\n\t# rule: a\n\tallow $1 t:file read;\n\n"
-			"\t# rule: b\n\tallow $1 u:file read;\n')\n")
-		out = Q.drop_block(text, 'b')
-		self.assertNotIn('u:file', out)
+	def test_drop_rule_takes_out_one_permission(self):
+		text = ("policy_module(x)\ntype t;\n\n# Local policy\n#\n\n"
+			"allow t self:process { fork signal };\nallow t u:file read;\n"
+			"kernel_read_system_state(t)\n"
+			"template(`x_role',`\n\ttype $1_t;\n\t# Local policy\n"
+			"\tallow $1_t $2:process { ptrace sigkill getattr };\n')\n")
+		self.assertEqual(['t.self.process.fork', 't.self.process.signal', 't.u.file.read',
+				  'kernel_read_system_state.t', 'ROLE_t.USER.process.ptrace',
+				  'ROLE_t.USER.process.sigkill', 'ROLE_t.USER.process.getattr'],
+				 [n for _, n, _ in Q._units(text)])
+		out = Q.drop_rule(text, 't.self.process.fork')
+		self.assertIn('allow t self:process signal;\n', out)
+		self.assertNotIn('fork', out)
+		self.assertNotIn('u:file', Q.drop_rule(text, 't.u.file.read'))
+		self.assertNotIn('kernel_read', Q.drop_rule(text, 'kernel_read_system_state.t'))
+		out = Q.drop_rule(text, 'ROLE_t.USER.process.sigkill')
+		self.assertIn('\tallow $1_t $2:process { ptrace getattr };\n', out)
 		self.assertTrue(out.endswith("')\n"))
-		self.assertIn('t:file', Q.drop_block(text, 'b'))
+		self.assertIn('type t;', out)	# declarations are never taken out
 		with self.assertRaises(util.Error):
-			Q.drop_block(text, 'c')
+			Q.drop_rule(text, 'c')
+
+	def test_the_module_ablation_has_no_markers(self):
+		for f in Q.RULE_FILES:
+			text = util.read_text(os.path.join(TOP, 'policy/refpolicy', f))
+			self.assertNotIn('# rule:', text)
+		names = [n for _, n in Q.rule_units(TOP)]
+		self.assertIn('criu_domain.self.capability2.checkpoint_restore', names)
+		self.assertIn('USER.self.capability2.checkpoint_restore', names)
+		for name in Q.NOT_ABLATED:
+			self.assertNotIn(name, names)
 
 
 class LintTest(unittest.TestCase):
@@ -639,7 +661,7 @@ class MutantSpecTest(unittest.TestCase):
 
 class SubsetTest(unittest.TestCase):
 	"""The fixed subsets "test" runs name what exists: a renamed mutant or
-	rule block must not shrink the subset silently."""
+	rule must not shrink the subset silently."""
 
 	def test_mutants_in_test_exist(self):
 		with open(os.path.join(TOP, M.MUTANTS)) as f:
@@ -647,10 +669,10 @@ class SubsetTest(unittest.TestCase):
 		for name in M.IN_TEST:
 			self.assertTrue(name in edits or re.match(r'^without_00\d\d$', name), name)
 
-	def test_rule_blocks_in_test_exist(self):
-		self.assertEqual(len(Q.IN_TEST_BLOCKS), len(Q.rule_blocks(TOP, Q.IN_TEST_BLOCKS)))
-		with self.assertRaisesRegex(util.Error, 'no rule block no_such_block'):
-			Q.rule_blocks(TOP, ['no_such_block'])
+	def test_rules_in_test_exist(self):
+		self.assertEqual(len(Q.IN_TEST_RULES), len(Q.rule_units(TOP, Q.IN_TEST_RULES)))
+		with self.assertRaisesRegex(util.Error, 'no rule no_such_rule'):
+			Q.rule_units(TOP, ['no_such_rule'])
 
 	def test_kernels_in_test_exist(self):
 		for series, flavour in Q.IN_TEST_KERNELS:
@@ -887,7 +909,7 @@ class FakeWorld:
 			mock.patch.object(Q, 'root_key', lambda *a: 'k'),
 			mock.patch.object(Q, 'kept', lambda *a: False),
 			mock.patch.object(Q, 'keep', lambda *a: None),
-			mock.patch.object(Q, 'rule_blocks', lambda top, only=None: [('criu.te', 'ptrace')]),
+			mock.patch.object(Q, 'rule_units', lambda top, only=None: [('criu.te', 'ptrace')]),
 			mock.patch.object(CEN, 'prepare', lambda *a: self.zdtm_tree()),
 			mock.patch.object(CEN.pwd, 'getpwnam', lambda n: mock.Mock(
 				pw_uid=os.getuid(), pw_gid=os.getgid())),
@@ -1001,8 +1023,8 @@ class FakeWorld:
 		out += block('info.all_results', ['20.0']) + block('info.boot_seconds', ['2.5'])
 		out += block('selinux.criu_enforcing', self.TAP)
 		out += block('selinux.criu_without_capability2', self.TAP)
-		avc = ('avc:  denied  { checkpoint_restore } for pid=1 scontext=u:r:criu_t:s0 '
-		       'tcontext=u:r:criu_t:s0 tclass=capability2 permissive=0')
+		avc = ('avc:  denied  { checkpoint_restore } for pid=1 scontext=u:r:user_criu_t:s0 '
+		       'tcontext=u:r:user_criu_t:s0 tclass=capability2 permissive=0')
 		return out + block('selinux.criu_without_capability2.avc', [avc])
 
 	def boot(self, guest, results, job, name='guest', timeout=None):
