@@ -552,32 +552,68 @@ def _mdp_compile(sel: str) -> Test:
 
 def refpolicy(project: Project, build: str) -> Test:
 	"""policy/refpolicy builds with Debian's selinux-policy-dev, links into
-	Debian's base policy, and sesearch shows what it grants."""
+	Debian's base policy with criu given to user_r, staff_r and sysadm_r
+	(test/crcap_criu_roles.te), and sesearch shows what it grants: each
+	role's criu reaches its own user domain and no other."""
 	d = os.path.join(build, 'refpolicy')
 	shutil.rmtree(d, ignore_errors=True)
 	os.makedirs(d)
-	for ext in ('te', 'if', 'fc'):
-		shutil.copy2(os.path.join(project.top, f'policy/refpolicy/criu.{ext}'), d)
+	for f in ('criu.te', 'criu.if', 'criu.fc', 'test/crcap_criu_roles.te'):
+		shutil.copy2(os.path.join(project.top, 'policy/refpolicy', f), d)
 	s = Test('refpolicy')
-	base = '/usr/share/selinux/default/base.pp.bz2'
+	pkgs = '/usr/share/selinux/default'
 	pol = 'policy.bin'
 	s.add(_check('builds_with_devel_makefile',
-		     'make -f /usr/share/selinux/devel/Makefile criu.pp', cwd=d))
+		     'make -f /usr/share/selinux/devel/Makefile criu.pp crcap_criu_roles.pp', cwd=d))
 	s.add(_check('links_into_debian_base',
-		     f'bunzip2 -c {base} >base.pp && semodule_link -o linked.lnk base.pp criu.pp '
-		     f'&& semodule_expand linked.lnk {pol}', cwd=d))
-	for cls in ('capability2', 'cap2_userns'):
-		s.add(_check(f'grants_{cls}_checkpoint_restore',
-			     f'sesearch -A -s criu_t -t criu_t -c {cls} -p checkpoint_restore {pol} '
-			     '| grep -q checkpoint_restore', cwd=d))
-	s.add(_check('grants_no_sys_admin',
-		     f'! sesearch -A -s criu_t -p sys_admin {pol} | grep -q sys_admin', cwd=d))
+		     ' && '.join(f'bunzip2 -c {pkgs}/{m}.pp.bz2 >{m}.pp'
+				 for m in ('base', 'staff', 'unprivuser'))
+		     + ' && semodule_link -o linked.lnk base.pp staff.pp unprivuser.pp criu.pp '
+		     f'crcap_criu_roles.pp && semodule_expand linked.lnk {pol}', cwd=d))
+
+	def grants(name: str, query: str, want: bool = True) -> None:
+		s.add(_check(name, ('' if want else '! ') + f'sesearch -A {query} {pol} | grep -q .',
+			     cwd=d))
+
+	for role in ('user', 'staff', 'sysadm'):
+		for cls in ('capability2', 'cap2_userns'):
+			grants(f'{role}_criu_t_has_{cls}_checkpoint_restore',
+			       f'-s {role}_criu_t -t {role}_criu_t -c {cls} -p checkpoint_restore')
+		grants(f'{role}_criu_t_ptraces_{role}_t',
+		       f'-s {role}_criu_t -t {role}_t -c process -p ptrace')
+	# No role's criu reaches the processes of another role's user domain:
+	# a staff_r criu cannot ptrace sysadm_t (a way from staff_r to
+	# sysadm_r), a user_r criu cannot touch staff_t or sysadm_t.
+	for src, dst in (('staff', 'sysadm'), ('user', 'staff'), ('user', 'sysadm'),
+			 ('sysadm', 'user')):
+		for perm in ('ptrace', 'dyntransition', 'signal', 'sigkill', 'getattr'):
+			grants(f'{src}_criu_t_cannot_{perm}_{dst}_t',
+			       f'-s {src}_criu_t -t {dst}_t -c process -p {perm}', False)
+		grants(f'{src}_criu_t_cannot_read_proc_of_{dst}_t',
+		       f'-s {src}_criu_t -t {dst}_t -c file -p read', False)
+	# Another user's processes in the same domain: only DAC keeps them
+	# apart, and criu gets no capability that overrides it.
+	grants('criu_has_no_capability', '-s criu_domain -c capability', False)
+	grants('criu_has_no_cap_userns', '-s criu_domain -c cap_userns', False)
+	for role in ('user', 'staff', 'sysadm'):
+		grants(f'{role}_criu_t_has_no_capability', f'-s {role}_criu_t -c capability', False)
+	grants('grants_no_sys_admin', '-s criu_domain -p sys_admin', False)
+	# The user domain: the permission (the restorer clones threads in
+	# it), never the capability; criu_exec_t enters only criu.
+	grants('user_t_has_capability2_checkpoint_restore',
+	       '-s user_t -t user_t -c capability2 -p checkpoint_restore')
+	grants('user_t_has_no_cap2_userns_checkpoint_restore',
+	       '-s user_t -c cap2_userns -p checkpoint_restore', False)
+	grants('entrypoint_is_criu_exec_t',
+	       '-s user_criu_t -t criu_exec_t -c file -p entrypoint')
+	grants('criu_cannot_write_user_home', '-s criu_domain -t user_home_t -c file -p write',
+	       False)
+	# The module alone (segenxml reads the test module's template calls
+	# as files to open).
 	s.add(_check('interface_docs_without_segenxml_warnings',
+		     'rm -rf xml && mkdir xml && cp criu.te criu.if criu.fc xml && cd xml && '
 		     'make -f /usr/share/selinux/devel/Makefile xml >xml.log 2>&1 && '
 		     '! grep -i -e warning -e error xml.log', cwd=d))
-	s.add(_check('entrypoint_is_criu_exec_t',
-		     f'sesearch -A -s criu_t -t criu_exec_t -c file -p entrypoint {pol} '
-		     '| grep -q entrypoint', cwd=d))
 	return s.finish()
 
 
