@@ -16,7 +16,7 @@ kernel's series are a second archive appended to it.
 The guest's job (crcap-debian-job.sh) runs the selftests and crcheck first, with
 SELinux on but no policy, then loads Debian's full selinux-policy-default
 with policy/refpolicy's criu module, enforcing, and has an ordinary user
-in user_t checkpoint and restore its own process tree with criu (criu_t);
+in user_t checkpoint and restore its own process tree with criu (user_criu_t);
 then the same with the module's capability2 checkpoint_restore taken out,
 which must fail with exactly that denial.  The policies are built on the
 host with semodule in a private copy of Debian's policy store.
