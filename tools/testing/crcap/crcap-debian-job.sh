@@ -38,14 +38,16 @@ load() {
 
 # as_user CMD...: as uid 1000 in user_u:user_r:user_t, as a login would
 # (no argument may hold a blank).  The output goes through a file of the
-# user's: a descriptor of ours is not the user's to use.
+# user's: a descriptor of ours is not the user's to use; in ~/.criu, which
+# is all criu may write of the user's (criu_image_t).
 cat >/tmp/as_user <<'EOT'
 as_user() {
-	rm -f /home/crcap/.out
+	rm -f /home/crcap/.criu/out
 	su -s /bin/sh crcap -c "printf user_u:user_r:user_t:s0 >/proc/self/attr/exec &&
-		exec /bin/sh -c 'exec $* </dev/null >/home/crcap/.out 2>&1'"
+		exec /bin/sh -c 'mkdir -p /home/crcap/.criu &&
+			exec $* </dev/null >/home/crcap/.criu/out 2>&1'"
 	rc=$?
-	cat /home/crcap/.out
+	cat /home/crcap/.criu/out
 	return $rc
 }
 EOT
