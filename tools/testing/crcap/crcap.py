@@ -243,7 +243,9 @@ _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
 		'--kernel', default='6.12', metavar='K',
 		help='6.12 (default), 6.1 or the path of a kernel tree'),
 	'quick': lambda p: p.add_argument('--quick', action='store_true',
-					  help='one kernel, no mutants, no QEMU guests'),
+					  help='test, selfcheck: one kernel, no mutants, no QEMU guests; '
+					  'debian: that kernel\'s flavour of IN_TEST_KERNELS and '
+					  'IN_TEST_RULES'),
 	'timeout': lambda p: p.add_argument(
 		'--timeout', type=float, default=os.environ.get('CRCAP_TIMEOUT'),
 		metavar='S', help='seconds every guest may take (default: UML 600, '
