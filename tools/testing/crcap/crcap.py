@@ -171,7 +171,8 @@ def cmd_census(c: Stages) -> int:
 	modes = CEN.modes_of(c.req.modes or CEN.HOST_MODES)
 	if c.req.tests:		# those tests in each mode, no workloads
 		return finish(c, c.census(modes, {m: c.req.tests for m in modes}, workloads=False))
-	K.build_tools(c.project, c.build)	# the workloads' omp_job
+	if any(m in CEN.HOST_MODES for m in modes):
+		K.build_tools(c.project, c.build)	# the workloads' omp_job
 	return finish(c, c.census(modes))
 
 
@@ -225,7 +226,9 @@ COMMANDS: Dict[str, tuple] = {
 		   ('kernel', 'quick', 'timeout', 'json', 'raw')),
 	'census': (cmd_census, 'CRIU\'s own zdtm suite without root, in each mode, '
 		   'against tools/checkpoint_restore/census/expected ("test" runs '
-		   'crcap_census.IN_TEST)', ('modes', 'tests', 'record', 'json', 'raw')),
+		   'crcap_census.IN_TEST); --mode root: as root, in QEMU guests of '
+		   'Debian\'s 6.12 kernel, never on the host',
+		   ('modes', 'tests', 'record', 'json', 'raw')),
 	'refpolicy': (cmd_refpolicy, 'build policy/refpolicy, link it into Debian\'s base, '
 		      'sesearch', ('json', 'raw')),
 	'lint': (cmd_lint, 'checkpatch.pl --strict, flake8 and shellcheck on what the '
@@ -258,7 +261,8 @@ _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
 					   help='where the series goes'),
 	'modes': lambda p: p.add_argument(
 		'--mode', dest='modes', action='append', metavar='M',
-		help='a census mode (caps, userns, cr_only; default: all); repeat for more'),
+		help='a census mode (caps, userns, cr_only: on the host, the default; root: '
+		'in QEMU guests, asked for by name); repeat for more'),
 	'tests': lambda p: p.add_argument(
 		'--test', dest='tests', action='append', metavar='NAME',
 		help='only this zdtm test (zdtm/static/NAME) in each mode, and no '

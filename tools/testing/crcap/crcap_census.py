@@ -19,6 +19,13 @@ written down, the census asks why: the test again with --nocr (a test that
 fails that way needs privilege itself), the capability checks the kernel
 refused while it ran (the capability:cap_capable tracepoint, read with
 bpftrace in a private mount namespace), and the first error in CRIU's log.
+
+The root baseline (mode "root", GUEST_MODES) is zdtm as CRIU's CI runs it,
+as root with its own set-up (cgroup v1 hierarchies, tests dropped to uid
+18943): that runs only inside a QEMU guest of Debian's own 6.12 kernel
+(crcap_qemu.zdtm_initrd(), crcap-zdtm-job.sh), never on the host.  zdtm's
+TAP report comes back through the job protocol and is judged here, by the
+same parse_tap() and judge(), against the "root" lines of census/expected.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import crcap_criu
+import crcap_guest as G
+import crcap_qemu as Q
 import crcap_util as util
 from crcap_parser import Status, Test
 from crcap_util import Error, say
@@ -70,6 +79,7 @@ class Mode:
 	caps: str		# the file capabilities of criu
 	userns: bool		# inside "unshare -Ucfpm --mount-proc", as CRIU's CI does
 	what: str
+	guest: bool = False	# as root, in a QEMU guest (never on the host)
 
 
 MODES: Dict[str, Mode] = {m.name: m for m in (
@@ -79,8 +89,26 @@ MODES: Dict[str, Mode] = {m.name: m for m in (
 	     'as a user inside unshare -Ucfpm --mount-proc (CRIU CI\'s way), criu setcap\'d'),
 	Mode('cr_only', 'cap_checkpoint_restore', False,
 	     'as a user, criu with cap_checkpoint_restore+eip alone'),
+	Mode('root', '', False, 'as root with zdtm\'s own set-up, inside a QEMU guest of '
+	     'Debian\'s newest 6.12 cloud kernel', guest=True),
 )}
 HOST_MODES = ('caps', 'userns', 'cr_only')
+GUEST_MODES = ('root',)
+# The root guest: Debian's kernel (series, flavour), as crcap_qemu fetches it.
+ROOT_KERNEL = ('6.12', 'cloud-amd64')
+# The root baseline's tests in guests of at most ROOT_CHUNK tests each
+# (a test that hangs costs its chunk, not the run), ROOT_GUESTS guests at
+# once (a guest is one TCG thread: two keep both cores busy), zdtm at
+# ROOT_PARALLEL tests at a time in each.  A chunk may take ROOT_START
+# seconds (zdtm's start, its cgroup set-up, its criu checks) plus
+# ROOT_PER_TEST per test and lane before zdtm is stopped (its report
+# written), and ROOT_BOOT more before its guest is killed.
+ROOT_CHUNK = 40
+ROOT_GUESTS = 2
+ROOT_PARALLEL = 2
+ROOT_START = 120
+ROOT_PER_TEST = 90
+ROOT_BOOT = 180
 # Modes that run a sample, not every test (none since CRIU's series lets a
 # restore go on without CAP_SETPCAP: before it, every cr_only restore
 # stopped at the same step, dropping from the bounding set what the task
@@ -157,7 +185,7 @@ def expected(top: str) -> Dict[Tuple[str, str], Expect]:
 	for p in read_table(path, 3, 3):
 		mode, test, outcome = p[0], p[1], p[2]
 		cause = p[3].strip() if len(p) > 3 else ''
-		if mode not in MODES and mode != 'root':
+		if mode not in MODES:
 			raise Error(f'{path}: unknown mode {mode} ({test})')
 		if outcome not in OUTCOMES:
 			raise Error(f'{path}: {mode} {test}: unknown outcome {outcome}')
@@ -420,6 +448,89 @@ def run_mode(user: HostUser, mode: Mode, tests: Sequence[str], out: str,
 	return {t: got[t] for t in tests}
 
 
+# ---- the root baseline: zdtm as root, in guests -----------------------------
+
+def chunks(tests: Sequence[str], size: int) -> List[List[str]]:
+	"""TESTS in lists of at most SIZE, of even length, in their order."""
+	n = max(1, -(-len(tests) // size))
+	per = -(-len(tests) // n)
+	return [list(tests[i:i + per]) for i in range(0, len(tests), per)]
+
+
+def root_kernel(build: str) -> Q.DebianKernel:
+	"""The root guests' kernel: Debian's newest of ROOT_KERNEL (fetched once)."""
+	return Q.debian_kernels(build, (ROOT_KERNEL[0],), [ROOT_KERNEL])[0]
+
+
+def run_root(top: str, build: str, k: Q.DebianKernel, tree: str, tests: Sequence[str],
+	     out: str, extra: Sequence[str] = (), tag: str = 'root') -> Tuple[Dict[str, Outcome],
+								  List[G.GuestRun]]:
+	"""zdtm as root on TESTS, in QEMU guests of Debian's kernel K, never
+	on the host: ROOT_CHUNK tests a guest, ROOT_GUESTS guests at
+	once.  Every test has an outcome (one whose report never came is a
+	fail, saying why); the guests are judged as every guest is (their
+	health is the caller's to report)."""
+	if not tests:
+		return {}, []
+	initrd = Q.zdtm_initrd(top, build, tree, k)
+
+	def boot(i: int, chunk: List[str]) -> Tuple[List[str], G.GuestRun]:
+		args = [a for t in chunk for a in ('-t', f'zdtm/static/{t}')]
+		args += ['-f', 'h', '--keep-going', '--ignore-taint', '-p', str(ROOT_PARALLEL),
+			 *extra]
+		limit = ROOT_START + ROOT_PER_TEST * len(chunk) / ROOT_PARALLEL
+		res = os.path.join(out, f'{tag}-{i:02d}')
+		run = Q.zdtm_guest(k, initrd, limit + ROOT_BOOT).boot(
+			res, Q.zdtm_job(args, limit), name=f'{tag}-{i:02d}')
+		initrd_copy = run.path('initrd.gz')
+		if os.path.exists(initrd_copy):		# the root again, with the job
+			os.unlink(initrd_copy)
+		say(f'census {tag}: guest {i:02d}, {len(chunk)} tests, {run.seconds:.0f} s '
+		    f'({run.failure or f"exit {run.exit}"})')
+		return chunk, run
+
+	parts = chunks(tests, ROOT_CHUNK)
+	done = G.parallel([lambda i=i, ch=ch: boot(i, ch) for i, ch in enumerate(parts)],
+			  ROOT_GUESTS)
+	got: Dict[str, Outcome] = {}
+	runs = []
+	for chunk, run in done:
+		runs.append(run)
+		report = run.blocks.get('zdtm.report')
+		mine = parse_tap('\n'.join(report.lines)) if report else {}
+		why = run.failure or ('zdtm wrote no report' if not report else
+				      'zdtm stopped at its limit, or crashed')
+		for t in chunk:
+			got[t] = mine.get(t) or Outcome('fail', f'zdtm gave no result in the guest '
+							 f'({why}: {run.results})')
+	return {t: got[t] for t in tests}, runs
+
+
+def explain_root(top: str, build: str, k: Q.DebianKernel, tree: str,
+		 got: Dict[str, Outcome], out: str) -> Tuple[Dict[str, str], List[G.GuestRun]]:
+	"""Why each test of GOT did not pass as root: a skip is zdtm's; a
+	failure is run again with --nocr (in guests, as the run was): one that
+	fails so is the test's own (in this guest), else CRIU's first error."""
+	causes = {t: f'zdtm: skipped ({o.detail})' for t, o in got.items() if o.outcome == 'skip'}
+	failed = [t for t, o in got.items() if o.outcome == 'fail']
+	nocr, runs = run_root(top, build, k, tree, failed, out, extra=['--nocr'], tag='root-nocr')
+	for t in failed:
+		if nocr[t].outcome == 'fail':
+			causes[t] = 'test: fails with --nocr too, as root in the guest'
+		else:
+			causes[t] = f'criu: {got[t].detail or "no error line in its log"}'
+	return causes, runs
+
+
+def root_plan(tests: Sequence[str], exp: Dict[Tuple[str, str], Expect]) -> List[str]:
+	"""What the root baseline runs: the tests with a "root" line in
+	census/expected -- those it was recorded on (a run of every test
+	costs ~N min in TCG guests, see ROOT_*); while none is written, every
+	test, to record them."""
+	written = [t for t in tests if ('root', t) in exp]
+	return written or list(tests)
+
+
 # ---- why: --nocr, the kernel's refusals, CRIU's log ------------------------
 
 BPFTRACE = r'''
@@ -533,23 +644,45 @@ class Census:
 	causes: Dict[Tuple[str, str], str] = field(default_factory=dict)
 	left_out: Dict[str, str] = field(default_factory=dict)
 	seconds: Dict[str, float] = field(default_factory=dict)
+	guest_kernel: str = ''		# the root guests' (GUEST_MODES)
+	guests: List[G.GuestRun] = field(default_factory=list)
 
 
 def run(top: str, build: str, jobs: int, out: str, modes: Sequence[str],
 	only: Optional[Dict[str, Sequence[str]]] = None, parallel: int = 8,
 	explain_all: bool = False) -> Census:
-	"""zdtm in each host mode (ONLY: just those tests per mode)."""
+	"""zdtm in each mode (ONLY: just those tests per mode): the host
+	modes as the census user, root in guests."""
 	import platform
 	tree = prepare(top, build, jobs)
 	tests, left = candidates(tree, excluded(top))
 	exp = expected(top)
 	os.makedirs(out, exist_ok=True)
 	c = Census(f'host-{platform.release()}', left_out=left)
-	plan = {name: list(only[name]) if only else list(SAMPLES.get(name, tests))
+	plan = {name: list(only[name]) if only else
+		root_plan(tests, exp) if MODES[name].guest else list(SAMPLES.get(name, tests))
 		for name in modes}
 	unknown = sorted({t for want in plan.values() for t in want if t not in tests})
 	if unknown:	# before anything runs
 		raise Error(f'census: not among the tests it runs: {", ".join(unknown)}')
+	for name in [n for n in plan if MODES[n].guest]:
+		t0 = time.monotonic()
+		say(f'census {name}: {len(plan[name])} tests, {MODES[name].what}')
+		k = root_kernel(build)
+		c.guest_kernel = k.name
+		got, runs = run_root(top, build, k, tree, plan[name], out)
+		c.seconds[name] = time.monotonic() - t0
+		c.results[name] = got
+		c.guests += runs
+		ask = {t: o for t, o in got.items() if o.outcome != 'pass' and (
+			explain_all or exp.get((name, t)) is None or
+			exp[(name, t)].outcome != o.outcome)}
+		why, runs = explain_root(top, build, k, tree, ask, out)
+		c.causes.update({(name, t): w for t, w in why.items()})
+		c.guests += runs
+	plan = {n: want for n, want in plan.items() if not MODES[n].guest}
+	if not plan:
+		return c
 	user = HostUser(tree)
 	noise: Dict[str, set] = {}
 	try:
@@ -572,11 +705,25 @@ def run(top: str, build: str, jobs: int, out: str, modes: Sequence[str],
 	return c
 
 
-def judge(top: str, c: Census) -> Test:
-	"""Each outcome against census/expected."""
+def judged(top: str, c: Census) -> List[Test]:
+	"""judge() of the host modes, as census.<host kernel>, and of the
+	guest modes, as census.<guest kernel>: each under the kernel it ran on."""
+	out = []
+	for where, guest in ((c.kernel, False), (c.guest_kernel, True)):
+		modes = [m for m in c.results if MODES[m].guest == guest]
+		if modes:
+			out.append(judge(top, c, modes, where))
+	return out
+
+
+def judge(top: str, c: Census, modes: Optional[Sequence[str]] = None,
+	  where: str = '') -> Test:
+	"""Each outcome (of MODES, default all) against census/expected."""
 	exp = expected(top)
-	s = Test(f'census.{c.kernel}')
+	s = Test(f'census.{where or c.kernel}')
 	for mode, got in c.results.items():
+		if modes is not None and mode not in modes:
+			continue
 		g = s.add(Test(mode))
 		for t, o in got.items():
 			e = exp.get((mode, t))
@@ -633,7 +780,8 @@ def table(top: str, c: Census) -> List[str]:
 				by[k] = by.get(k, 0) + 1
 		gap = ', '.join(f'{k} {v}' for k, v in sorted(by.items(), key=lambda x: -x[1]))
 		lines.append(f'{mode:<8} {n["pass"]:>5} {n["fail"]:>5} {n["skip"]:>5}  '
-			     f'{gap:<30} {c.seconds.get(mode, 0):.0f} s')
+			     f'{gap:<30} {c.seconds.get(mode, 0):.0f} s'
+			     + (f' (in QEMU guests of {c.guest_kernel})' if MODES[mode].guest else ''))
 	return lines
 
 

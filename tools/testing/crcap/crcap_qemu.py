@@ -28,6 +28,7 @@ import glob
 import hashlib
 import os
 import re
+import shlex
 import shutil
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -652,3 +653,150 @@ def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]]) -> Test:
 		seen = f'criu {outcome[:160]}' if b.exit else f'denied {avc[:2]}'
 		t.log.append(f'{f}: without it, {seen}')
 	return s.finish()
+
+
+# ---- the census's root baseline: zdtm as root, in the guest -----------------
+
+ZDTM_JOB = 'tools/testing/crcap/crcap-zdtm-job.sh'
+# Where the guest keeps the CRIU tree zdtm runs from.
+ZDTM_TREE = f'{GUEST_DIR}/criu'
+# What zdtm and its tests run, beside busybox: zdtm.py and its hooks
+# (python3, bash), zdtm_test.available() ("make -C plugins/ clean"), its
+# cgroup set-up (flock, mount), the tests' hooks and checkskips (ip,
+# iptables for CRIU's network lock, which it runs), ps on a failure, and
+# modprobe: the guest's sock_diag, netfilter, tun, veth are modules that
+# the kernel loads on demand.
+ZDTM_TOOLS = ('bash', 'python3', 'make', 'flock', 'mount', 'umount', 'unshare', 'nsenter',
+	      'setsid', 'ip', 'iptables', 'ip6tables', 'iptables-legacy', 'ip6tables-legacy',
+	      'iptables-restore', 'ip6tables-restore', 'iptables-save', 'ps', 'kmod',
+	      'modprobe', 'mktemp', 'timeout', 'tail', 'setcap', 'getcap', 'env')
+# zdtm's Python libraries, from Debian's packages (python3-yaml,
+# python3-psutil; pycriu needs python3-protobuf).
+ZDTM_PY = ('yaml', '_yaml', 'psutil', 'google')
+ZDTM_PY_DIR = '/usr/lib/python3/dist-packages'
+ZDTM_PACKAGES = ('python3-yaml', 'python3-psutil', 'python3-protobuf', 'make', 'iproute2',
+		 'iptables', 'procps', 'kmod', 'util-linux', 'coreutils')
+# What the guest need not carry of the CRIU tree: objects and make's
+# dependency files (zdtm checks for libzdtmtst.a, and its tests may read
+# their sources: the rest stays).
+_TREE_SKIP = ('*.o', '*.d', '.git')
+
+
+def kernel_modules(k: DebianKernel) -> str:
+	"""The modules of Debian's kernel K, from its package, with the
+	modules.dep its postinst would make: a directory holding
+	lib/modules/<release> (kept)."""
+	d = os.path.dirname(k.vmlinuz)
+	release = k.package[len('linux-image-'):]
+	out = os.path.join(d, f'modules-{release}')
+	mods = os.path.join(out, 'lib', 'modules', release)
+	if os.path.exists(os.path.join(mods, 'modules.dep')):
+		return out
+	debs = sorted(glob.glob(os.path.join(d, f'{k.package}_*.deb')))
+	if not debs:
+		raise Error(f'no {k.package} package in {d} for its modules')
+	tmp = out + '.tmp'
+	shutil.rmtree(tmp, ignore_errors=True)
+	util.run(['dpkg-deb', '-x', debs[-1], tmp])
+	src = os.path.join(tmp, 'lib', 'modules', release)
+	if not os.path.isdir(src):
+		raise Error(f'{debs[-1]} has no lib/modules/{release}')
+	shutil.rmtree(out, ignore_errors=True)
+	os.makedirs(os.path.dirname(mods))
+	os.rename(src, mods)
+	shutil.rmtree(tmp)
+	util.run(['depmod', '-b', out, release])
+	return out
+
+
+def zdtm_root(project_top: str, d: str, tree: str, modules: str) -> Root:
+	"""The root of the census's root guest: busybox, the CRIU TREE with
+	zdtm built (at ZDTM_TREE, without what only its build needs), python3
+	with zdtm's libraries, the tools zdtm and its tests run, the kernel's
+	MODULES, and crcap-zdtm-job.sh."""
+	r = busybox_root(project_top, d)
+	for tool in ZDTM_TOOLS:
+		host = shutil.which(tool, path='/usr/sbin:/usr/bin:/sbin:/bin')
+		if not host:
+			raise Error(f'no {tool} on the host to put in the guest '
+				    f'(scripts/crcap deps: {" ".join(ZDTM_PACKAGES)})')
+		dst = r.path(_merged(host))
+		if os.path.lexists(dst):
+			os.unlink(dst)
+		if os.path.islink(host) and os.path.basename(os.path.realpath(host)) != \
+		   os.path.basename(host):
+			# iptables -> xtables-nft-multi, modprobe -> kmod: the
+			# multi-call program by the name it is called by.
+			real = os.path.realpath(host)
+			r.add(real, _merged(real))
+			os.symlink(_merged(real), dst)
+			continue
+		r.add(host, _merged(host))
+	for pydir in glob.glob('/usr/lib/python3.[0-9]*'):
+		shutil.copytree(pydir, r.path(pydir), symlinks=True, dirs_exist_ok=True,
+				ignore=lambda dp, names: [n for n in names if n in (
+					'test', 'idlelib', 'tkinter', 'turtledemo', 'ensurepip',
+					'__pycache__') or n.startswith('config-3')])
+	for name in ZDTM_PY:
+		found = glob.glob(os.path.join(ZDTM_PY_DIR, name)) + \
+			glob.glob(os.path.join(ZDTM_PY_DIR, f'{name}.cpython-*.so'))
+		if not found:
+			raise Error(f'no {name} in {ZDTM_PY_DIR}: install '
+				    f'{" ".join(ZDTM_PACKAGES[:3])}')
+		for f in found:
+			r.add(f)
+	dst = r.path(ZDTM_TREE)
+	shutil.copytree(tree, dst, symlinks=True,
+			ignore=shutil.ignore_patterns(*_TREE_SKIP))
+	for dp, _, fs in os.walk(dst):
+		for f in fs:
+			p = os.path.join(dp, f)
+			if os.path.isfile(p) and not os.path.islink(p) and os.access(p, os.X_OK) \
+			   and _is_elf(p):
+				r.elves.append(p)
+	r.add(os.path.join(modules, 'lib', 'modules'), '/usr/lib/modules')
+	r.elves = [e for e in r.elves if not e.endswith('.ko.xz')]
+	r.add(os.path.join(project_top, ZDTM_JOB), f'{GUEST_DIR}/bin/crcap-zdtm-job.sh', 0o644)
+	r.add_libs()
+	r.write('/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n'
+		'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
+	r.write('/etc/group', 'root:x:0:\nnogroup:x:65534:\n')
+	# CRIU's network lock: iptables, with its nf_tables back end.
+	r.write('/etc/protocols', 'ip 0 IP\nicmp 1 ICMP\ntcp 6 TCP\nudp 17 UDP\n'
+		'ipv6-icmp 58 IPv6-ICMP\n')
+	return r
+
+
+def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel) -> str:
+	"""The census root guest's initramfs for kernel K, kept and keyed on
+	its inputs (the CRIU tree, the modules, the job)."""
+	modules = kernel_modules(k)
+	# What zdtm.py would build at its start (zdtm_test.available()), with
+	# no compiler in the guest: built here, once.
+	test = os.path.join(tree, 'test')
+	if not all(os.access(os.path.join(test, p), os.X_OK) for p in ('umount2', 'zdtm_ct')):
+		util.run(['make', '-C', test, 'umount2', 'zdtm_ct'], log=os.path.join(
+			build, 'zdtm-build.log'), env=dict(os.environ, MAKEFLAGS=''))
+	initrd = os.path.join(build, f'zdtm-initrd-{k.name}.gz')
+	key = root_key(project_top, [tree, modules, os.path.join(project_top, ZDTM_JOB)], True)
+	if not kept(initrd, key):
+		zdtm_root(project_top, os.path.join(build, 'zdtm-root'), tree, modules).cpio(initrd)
+		shutil.rmtree(os.path.join(build, 'zdtm-root'), ignore_errors=True)
+		keep(initrd, key)
+	return initrd
+
+
+def zdtm_job(args: Sequence[str], limit: float) -> str:
+	"""The guest's job: zdtm.py run ARGS as root in ZDTM_TREE/test,
+	stopped (SIGINT: it writes its report out) after LIMIT seconds."""
+	return (f'CRCAP_ZDTM_ARGS={shlex.quote(shlex.join(args))}\n'
+		f'CRCAP_ZDTM_LIMIT={limit:.0f}\n'
+		f'CRCAP_ZDTM_TREE={ZDTM_TREE}\n'
+		f'. {GUEST_DIR}/bin/crcap-zdtm-job.sh\n')
+
+
+def zdtm_guest(k: DebianKernel, initrd: str, timeout: float) -> G.Qemu:
+	"""Debian's kernel K with the default LSMs (zdtm does not load a
+	policy), memory for the root (~0.3 GB) and for the images zdtm's
+	dumps leave in it."""
+	return G.Qemu(k.vmlinuz, initrd, timeout, mem='3072', smp=2)

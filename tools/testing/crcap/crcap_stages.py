@@ -66,8 +66,9 @@ DEBIAN_PACKAGES = [
 	'qemu-system-x86', 'busybox-static', 'policycoreutils',
 	# CRIU, built from ../shared/vendor for the end-to-end cases
 	*crcap_criu.BUILD_PACKAGES,
-	# the census: zdtm, and the kernel's refusals traced
-	*CEN.PACKAGES,
+	# the census: zdtm, and the kernel's refusals traced; what its root
+	# guest carries of the host
+	*CEN.PACKAGES, *Q.ZDTM_PACKAGES,
 	# its workloads: a JVM from source; the container engines that refuse
 	'openjdk-17-jdk-headless', 'runc', 'podman',
 ]
@@ -402,13 +403,14 @@ class Stages:
 
 	def census(self, modes: Sequence[str], only: Optional[Dict[str, Sequence[str]]] = None,
 		   workloads: bool = True) -> Stage:
-		"""zdtm without root on the host (ONLY: just those tests per mode),
-		judged against census/expected; tables, JSON and PNG beside the
-		report; then the real workloads (unless not WORKLOADS)."""
+		"""zdtm without root on the host, and as root in guests (ONLY:
+		just those tests per mode), judged against census/expected;
+		tables, JSON and PNG beside the report; then the real workloads
+		(unless not WORKLOADS, or no host mode runs)."""
 		t = time.monotonic()
 		out = os.path.join(self.results, 'census')
 		runs = WORKLOAD_RUNS_IN_TEST if only else WORKLOAD_RUNS
-		if not workloads:
+		if not workloads or all(CEN.MODES[m].guest for m in modes):
 			runs = 0
 		try:
 			c = CEN.run(self.top, self.build, self.jobs, out, modes, only)
@@ -417,7 +419,9 @@ class Stages:
 				'zdtm', Status.FAIL, str(e).splitlines()[0],
 				log=str(e).splitlines()[1:])]).finish()],
 				{'census': time.monotonic() - t}).add(self.workloads(runs))
-		st = Stage([CEN.judge(self.top, c)], {'census': time.monotonic() - t})
+		st = Stage(CEN.judged(self.top, c), {'census': time.monotonic() - t})
+		if c.guests:	# the root guests, judged as every guest is
+			st.tests.append(G.health(c.guests, f'census.{c.guest_kernel}'))
 		st.add(self.workloads(runs))
 		st.timings.update({f'census {m}': s for m, s in c.seconds.items()})
 		CEN.write_json(self.top, c, os.path.join(out, 'census.json'))

@@ -802,6 +802,28 @@ class CensusTest(unittest.TestCase):
 		self.assertEqual([('iptables', 'CAP_NET_ADMIN', 'nfnetlink_rcv', 2)],
 				 CEN._refusals(text))
 
+	def test_root_chunks_and_plan(self):
+		tests = [f't{i}' for i in range(85)]
+		parts = CEN.chunks(tests, 40)
+		self.assertEqual([29, 29, 27], [len(p) for p in parts])
+		self.assertEqual(tests, [t for p in parts for t in p])
+		self.assertEqual([['a']], CEN.chunks(['a'], 40))
+		exp = {('root', 't3'): CEN.Expect('pass'), ('caps', 't4'): CEN.Expect('pass')}
+		self.assertEqual(['t3'], CEN.root_plan(tests, exp))	# those written down
+		self.assertEqual(tests, CEN.root_plan(tests, {}))	# none yet: every one
+		self.assertTrue(CEN.MODES['root'].guest)
+		self.assertNotIn('root', CEN.HOST_MODES)
+
+	def test_a_root_guest_without_a_report_fails_its_tests(self):
+		run = G.GuestRun('root-00', '/r', 'qemu', failure='the guest did not finish')
+		k = Q.DebianKernel('debian-x', 'linux-image-x', '1', '/v', '6.12')
+		with mock.patch.object(Q, 'zdtm_initrd', lambda *a: '/i'), \
+		     mock.patch.object(G.GuestOperations, 'boot', lambda *a, **kw: run):
+			got, runs = CEN.run_root('/top', '/b', k, '/t', ['env00'], '/o')
+		self.assertEqual('fail', got['env00'].outcome)
+		self.assertIn('no result in the guest (the guest did not finish', got['env00'].detail)
+		self.assertEqual([run], runs)
+
 	def test_the_subsets_and_samples_are_tests_with_expectations(self):
 		exp = CEN.expected(TOP)
 		for mode, tests in list(CEN.IN_TEST.items()) + list(CEN.SAMPLES.items()):
@@ -911,10 +933,13 @@ class FakeWorld:
 			mock.patch.object(Q, 'keep', lambda *a: None),
 			mock.patch.object(Q, 'rule_units', lambda top, only=None: [('criu.te', 'ptrace')]),
 			mock.patch.object(CEN, 'prepare', lambda *a: self.zdtm_tree()),
+			mock.patch.object(Q, 'zdtm_initrd', lambda *a: os.path.join(self.build, 'z.gz')),
 			mock.patch.object(CEN.pwd, 'getpwnam', lambda n: mock.Mock(
 				pw_uid=os.getuid(), pw_gid=os.getgid())),
 		]
 		self.caps = ''
+		self.zdtm_guests = []	# the zdtm arguments of each root guest
+		self.root_says = {}	# test: outcome, over census/expected's root line
 		for p in patches:
 			p.start()
 			case.addCleanup(p.stop)
@@ -943,7 +968,7 @@ class FakeWorld:
 		if not os.path.isdir(st):
 			os.makedirs(st)
 			for t in {t for ts in list(CEN.IN_TEST.values()) + list(CEN.SAMPLES.values())
-				  for t in ts}:
+				  for t in ts} | {t for m, t in CEN.expected(TOP) if m == 'root'}:
 				with open(os.path.join(st, t), 'w') as f:
 					f.write('')
 				os.chmod(os.path.join(st, t), 0o755)
@@ -966,6 +991,29 @@ class FakeWorld:
 		with open(os.path.join(args[args.index('--report') + 1], 'criu-testreport.tap'),
 			  'w') as f:
 			f.write('\n'.join(lines) + '\n')
+
+	def zdtm_guest(self, job):
+		"""The root guest's blocks: zdtm's report as census/expected's root
+		lines say (or ROOT_SAYS), all of it from inside the guest."""
+		var = dict(re.findall(r'^(CRCAP_ZDTM_\w+)=(.*)$', job, re.M))
+		args = shlex.split(shlex.split(var['CRCAP_ZDTM_ARGS'])[0])
+		self.zdtm_guests.append(args)
+		exp = CEN.expected(TOP)
+		tests = [args[i + 1].split('/')[-1] for i, a in enumerate(args) if a == '-t']
+		tap = ['TAP version 13', f'1..{len(tests)}']
+		for n, t in enumerate(tests, 1):
+			o = self.root_says.get(t) or exp.get(('root', t), CEN.Expect('pass')).outcome
+			if '--nocr' in args:
+				o = 'pass'
+			tap += {'pass': [f'ok {n} - zdtm/static/{t}'],
+				'skip': [f'ok {n} - zdtm/static/{t} # SKIP why'],
+				'fail': [f'not ok {n} - zdtm/static/{t} # flavor h', '---',
+					 '"output": |', "  b'(00.1) Error (criu/x.c:1): it broke'",
+					 '...']}[o]
+		return (['=== crcap begin zdtm.setup', '=== crcap end zdtm.setup exit 0 ms 9',
+			 '=== crcap begin zdtm.report', *tap, '=== crcap end zdtm.report exit 0 ms 1',
+			 '=== crcap job exit 0', '=== crcap begin kernel.log', '[ 1.0] booted',
+			 '=== crcap end kernel.log exit 0 ms 0'])
 
 	def mutants(self, project, kernel, only=None):
 		if only is not None:	# "test": the subset, each killed as 0002 is
@@ -1036,7 +1084,9 @@ class FakeWorld:
 		rc, console = 0, []
 		mutant = results.rsplit('-', 1)[0] if guest.backend == 'uml' else results
 		lines = self.answer(job, mutant)
-		if job.startswith('exit 3'):
+		if 'crcap-zdtm-job' in job:
+			lines = self.zdtm_guest(job)
+		elif job.startswith('exit 3'):
 			lines = ['=== crcap job exit 3']
 		elif job.startswith('kill -SEGV'):
 			lines = ['=== crcap job exit 139']
@@ -1134,6 +1184,55 @@ class MainTest(unittest.TestCase):
 		self.assertIn('census.host-', out)
 		self.assertNotIn('host.workloads', out)
 		self.assertEqual(1, self.main('census', '--test', 'nosuch')[0])
+
+	def root_lines(self):
+		"""census/expected with root lines for a few tests (those recorded
+		win): what the root census runs and judges."""
+		real = CEN.expected
+		more = {('root', 'env00'): CEN.Expect('pass'), ('root', 'maps00'): CEN.Expect('pass'),
+			('root', 'seccomp_strict'): CEN.Expect('skip', 'zdtm: skipped (why)')}
+		p = mock.patch.object(CEN, 'expected', lambda top: {**more, **real(top)})
+		p.start()
+		self.addCleanup(p.stop)
+
+	def test_census_root(self):
+		# zdtm as root: in QEMU guests of Debian's kernel, never on the host
+		self.root_lines()
+		rc, out = self.main('census', '--mode', 'root', '--record',
+				    os.path.join(self.world.d, 'rec'))
+		self.assertReport(rc, out, failed=0)
+		self.assertIn('census.debian-6.12-cloud-amd64 ', out)	# the verdicts, judged
+		self.assertIn('census.debian-6.12-cloud-amd64.guest', out)	# the guests
+		self.assertNotIn('census.host-', out)
+		self.assertNotIn('host.workloads', out)
+		self.assertEqual({'Qemu'}, {b[0] for b in self.world.boots})
+		self.assertEqual([], [c for c in self.world.commands if any(
+			'zdtm' in a or a in ('runuser', 'useradd', 'setcap') for a in c)])
+		self.assertTrue(self.world.zdtm_guests)
+		ran = [a for args in self.world.zdtm_guests for a in args]
+		self.assertNotIn('--rootless', ran)
+		written = sorted(t for m, t in CEN.expected(TOP) if m == 'root')
+		self.assertEqual(written, sorted(ran[i + 1].split('/')[-1]
+						 for i, a in enumerate(ran) if a == '-t'))
+		for args in self.world.zdtm_guests:
+			self.assertLessEqual(args.count('-t'), CEN.ROOT_CHUNK)
+		with open(os.path.join(self.world.d, 'rec')) as f:
+			self.assertEqual(len(written), sum(1 for ln in f if ln.startswith('root ')))
+
+	def test_census_root_judged(self):
+		# --test in the root guest; a verdict other than the written one is
+		# named, and asked why in a guest again (--nocr), not on the host
+		self.root_lines()
+		self.world.root_says = {'env00': 'fail'}
+		rc, out = self.main('census', '--mode', 'root', '--test', 'env00',
+				    '--test', 'maps00')
+		self.assertReport(rc, out, failed=1)
+		self.assertIn('census.debian-6.12-cloud-amd64.root.env00: regressed: expected pass', out)
+		self.assertEqual(2, len(self.world.zdtm_guests))
+		self.assertIn('--nocr', self.world.zdtm_guests[1])
+		self.assertEqual(['-t', 'zdtm/static/env00'], self.world.zdtm_guests[1][:2])
+		self.assertFalse(any('zdtm' in a or a == 'runuser' for c in self.world.commands
+				     for a in c))
 
 	def test_run(self):
 		rc, out = self.main('run')
