@@ -666,20 +666,33 @@ ZDTM_TREE = f'{GUEST_DIR}/criu'
 # iptables for CRIU's network lock, which it runs), ps on a failure, and
 # modprobe: the guest's sock_diag, netfilter, tun, veth are modules that
 # the kernel loads on demand.
-ZDTM_TOOLS = ('bash', 'python3', 'make', 'flock', 'mount', 'umount', 'unshare', 'nsenter',
+ZDTM_TOOLS = ('dash', 'bash', 'python3', 'make', 'flock', 'mount', 'umount', 'unshare', 'nsenter',
 	      'setsid', 'ip', 'iptables', 'ip6tables', 'iptables-legacy', 'ip6tables-legacy',
 	      'iptables-restore', 'ip6tables-restore', 'iptables-save', 'ps', 'kmod',
 	      'modprobe', 'mktemp', 'timeout', 'tail', 'setcap', 'getcap', 'env')
 # zdtm's Python libraries, from Debian's packages (python3-yaml,
 # python3-psutil; pycriu needs python3-protobuf).
 ZDTM_PY = ('yaml', '_yaml', 'psutil', 'google')
+# Whole packages of programs, over busybox's applets: zdtm starts and
+# cleans each test with make (zdtm/Makefile.inc: "rm --one-file-system",
+# pkg-config, GNU grep and sed), and its hooks use GNU options.
+ZDTM_PROGRAM_PACKAGES = ('coreutils', 'grep', 'sed', 'findutils', 'diffutils', 'pkgconf',
+			 'procps', 'iproute2')
 ZDTM_PY_DIR = '/usr/lib/python3/dist-packages'
-ZDTM_PACKAGES = ('python3-yaml', 'python3-psutil', 'python3-protobuf', 'make', 'iproute2',
-		 'iptables', 'procps', 'kmod', 'util-linux', 'coreutils')
-# What the guest need not carry of the CRIU tree: objects and make's
-# dependency files (zdtm checks for libzdtmtst.a, and its tests may read
-# their sources: the rest stays).
-_TREE_SKIP = ('*.o', '*.d', '.git')
+ZDTM_PACKAGES = ('python3-yaml', 'python3-psutil', 'python3-protobuf', 'make', 'iptables',
+		 'kmod', 'util-linux', *ZDTM_PROGRAM_PACKAGES)
+# What the guest need not carry of the CRIU tree: its git directory.  The
+# objects and make's dependency files stay: zdtm runs each test through
+# make ("T.pid"), which would rebuild a program whose object is missing.
+_TREE_SKIP = ('.git',)
+
+
+def _package_programs(packages: Sequence[str]) -> List[str]:
+	"""The programs the installed PACKAGES put in /usr/bin, /usr/sbin,
+	/bin, /sbin."""
+	out = util.run(['dpkg', '-L', *packages], capture=True, check=False).stdout
+	return sorted({p for p in out.splitlines()
+		       if re.match(r'^(/usr)?/s?bin/[^/]+$', p) and os.path.isfile(p)})
 
 
 def kernel_modules(k: DebianKernel) -> str:
@@ -715,7 +728,7 @@ def zdtm_root(project_top: str, d: str, tree: str, modules: str) -> Root:
 	with zdtm's libraries, the tools zdtm and its tests run, the kernel's
 	MODULES, and crcap-zdtm-job.sh."""
 	r = busybox_root(project_top, d)
-	for tool in ZDTM_TOOLS:
+	for tool in (*ZDTM_TOOLS, *_package_programs(ZDTM_PROGRAM_PACKAGES)):
 		host = shutil.which(tool, path='/usr/sbin:/usr/bin:/sbin:/bin')
 		if not host:
 			raise Error(f'no {tool} on the host to put in the guest '
@@ -732,6 +745,10 @@ def zdtm_root(project_top: str, d: str, tree: str, modules: str) -> Root:
 			os.symlink(_merged(real), dst)
 			continue
 		r.add(host, _merged(host))
+	# /bin/sh is dash, as in Debian: busybox's sh runs its own applets
+	# before the PATH's (make's "rm --one-file-system" got busybox's rm).
+	os.unlink(r.path('/usr/bin/sh'))
+	os.symlink('dash', r.path('/usr/bin/sh'))
 	for pydir in glob.glob('/usr/lib/python3.[0-9]*'):
 		shutil.copytree(pydir, r.path(pydir), symlinks=True, dirs_exist_ok=True,
 				ignore=lambda dp, names: [n for n in names if n in (
@@ -754,6 +771,9 @@ def zdtm_root(project_top: str, d: str, tree: str, modules: str) -> Root:
 			if os.path.isfile(p) and not os.path.islink(p) and os.access(p, os.X_OK) \
 			   and _is_elf(p):
 				r.elves.append(p)
+	# iptables' matches and targets: libraries it opens by name.
+	for xt in glob.glob('/usr/lib/*-linux-gnu/xtables'):
+		r.add(xt)
 	r.add(os.path.join(modules, 'lib', 'modules'), '/usr/lib/modules')
 	r.elves = [e for e in r.elves if not e.endswith('.ko.xz')]
 	r.add(os.path.join(project_top, ZDTM_JOB), f'{GUEST_DIR}/bin/crcap-zdtm-job.sh', 0o644)
