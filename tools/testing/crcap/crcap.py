@@ -15,6 +15,7 @@ tools/testing/kunit is:
   crcap_report.py   the tree as KTAP (kunit.py parse reads it), JSON, summary
   crcap_mutants.py  mutant kernels in linked copies (and the edits in mutants)
   crcap_qemu.py     Debian's own kernels under QEMU, Debian's policy enforcing
+  crcap_refpolicy.py  the criu module in a snapshot of upstream refpolicy, its CI's checks
   crcap_census.py   CRIU's zdtm without root, judged against census/expected
   crcap_lint.py     checkpatch, flake8 and shellcheck over what the project ships
   crcap_util.py     processes, signals, the build lock
@@ -38,6 +39,7 @@ import crcap_guest as G		# noqa: E402
 import crcap_kernel as K	# noqa: E402
 import crcap_lint as L		# noqa: E402
 import crcap_qemu as Q		# noqa: E402
+import crcap_refpolicy as RP	# noqa: E402
 import crcap_report as R	# noqa: E402
 import crcap_submission as SUB	# noqa: E402
 import crcap_suites as S	# noqa: E402
@@ -108,6 +110,10 @@ def cmd_roundtrip(c: Stages) -> int:
 
 def cmd_refpolicy(c: Stages) -> int:
 	c.start()
+	if c.req.refresh_patch:
+		for p in RP.refresh(c.top, c.build):
+			print(p)
+		return 0
 	return finish(c, Stage([S.refpolicy(c.project, c.build)]))
 
 
@@ -230,7 +236,9 @@ COMMANDS: Dict[str, tuple] = {
 		   'Debian\'s 6.12 kernel, never on the host',
 		   ('modes', 'tests', 'record', 'json', 'raw')),
 	'refpolicy': (cmd_refpolicy, 'build policy/refpolicy, link it into Debian\'s base, '
-		      'sesearch', ('json', 'raw')),
+		      'sesearch; with $CRCAP_REFPOLICY (a refpolicy tree or bare git '
+		      'directory), the module in upstream refpolicy with its CI\'s checks',
+		      ('json', 'raw', 'refresh_patch')),
 	'lint': (cmd_lint, 'checkpatch.pl --strict, flake8 and shellcheck on what the '
 		 'project ships, MAINTAINERS coverage', ('kernel', 'json', 'raw')),
 	'bench': (cmd_bench, 'build, boot and test times, beside the previous design\'s '
@@ -270,6 +278,10 @@ _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
 	'record': lambda p: p.add_argument(
 		'--record', metavar='FILE', help='write what the census saw as lines of '
 		'census/expected (the causes it found), to review'),
+	'refresh_patch': lambda p: p.add_argument(
+		'--refresh-patch', action='store_true',
+		help='write policy/refpolicy/upstream/*.patch again from policy/refpolicy/criu.* '
+		'($CRCAP_REFPOLICY: the snapshot they apply to)'),
 	'cmd': lambda p: p.add_argument('cmd', nargs='*', metavar='-- CMD',
 					help='the command (after --)'),
 }
@@ -300,7 +312,7 @@ def parse_args(argv: List[str]) -> Request:
 		parser().error(f'{ns.command} takes no command: {" ".join(rest)}')
 	req = Request(command=ns.command)
 	for k in ('kernel', 'quick', 'timeout', 'json', 'raw', 'output', 'modes', 'tests',
-		  'record'):
+		  'record', 'refresh_patch'):
 		if getattr(ns, k, None) is not None:
 			setattr(req, k, getattr(ns, k))
 	if req.timeout is not None:

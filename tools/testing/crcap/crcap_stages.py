@@ -88,6 +88,7 @@ class Request:
 	modes: List[str] = field(default_factory=list)	# census: the modes (all)
 	record: Optional[str] = None	# census: write what it saw as expected lines
 	tests: List[str] = field(default_factory=list)	# census: only these zdtm tests
+	refresh_patch: bool = False	# refpolicy: write policy/refpolicy/upstream again
 
 
 @dataclass

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 import crcap_criu
+import crcap_refpolicy
 import crcap_guest as G
 import crcap_kernel as K
 import crcap_parser as P
@@ -614,6 +615,9 @@ def refpolicy(project: Project, build: str) -> Test:
 		     'rm -rf xml && mkdir xml && cp criu.te criu.if criu.fc xml && cd xml && '
 		     'make -f /usr/share/selinux/devel/Makefile xml >xml.log 2>&1 && '
 		     '! grep -i -e warning -e error xml.log', cwd=d))
+	# The module in upstream refpolicy, with its CI's checks (skipped
+	# without a snapshot: $CRCAP_REFPOLICY).
+	s.add(crcap_refpolicy.upstream(project.top, build))
 	return s.finish()
 
 

@@ -33,6 +33,7 @@ import crcap_kernel as K	# noqa: E402
 import crcap_lint as L		# noqa: E402
 import crcap_mutants as M	# noqa: E402
 import crcap_qemu as Q		# noqa: E402
+import crcap_refpolicy as RP	# noqa: E402
 import crcap_tables as TB	# noqa: E402
 import crcap_parser as P	# noqa: E402
 import crcap_report as R	# noqa: E402
@@ -366,6 +367,218 @@ class CriuSeriesTest(unittest.TestCase):
 			f.write('0002-gone.patch\n')
 		with self.assertRaisesRegex(util.Error, 'names 0002-gone.patch'):
 			CR.series(self.top)
+
+
+class RefpolicyUpstreamTest(unittest.TestCase):
+	"""The upstream door: policy/refpolicy/upstream against a snapshot of
+	refpolicy, here a small git repository and a mocked make, selint and
+	the rest."""
+
+	WORKFLOW = textwrap.dedent("""\
+		jobs:
+		  selint:
+		    steps:
+		    - name: Run SELint
+		      run: |
+		        # disable C-005 for now
+		        selint --source --recursive --summary --fail --disable C-005 policy
+		  check_fc_files:
+		    steps:
+		    - run: python${{ inputs.python-version }} -t -t -E -W error testing/check_fc_files.py
+		  codespell:
+		    steps:
+		    - run: codespell --skip Changelog --context 1 .
+		""")
+
+	def setUp(self):
+		self.d = tempfile.mkdtemp()
+		util.quiet = True
+		self.top = os.path.join(self.d, 'project')
+		os.makedirs(os.path.join(self.top, RP.PATCH_DIR))
+		for f in RP.MODULE:
+			shutil.copy2(os.path.join(TOP, 'policy/refpolicy', f),
+				     os.path.join(self.top, 'policy/refpolicy', f))
+		# A snapshot: refpolicy's layout, its lint workflow, a role.
+		up = os.path.join(self.d, 'up')
+		for path, text in (('Rules.modular', ''), ('build.conf', 'TYPE = standard\nNAME = r\n'),
+				   ('policy/modules/apps/metadata.xml', '<summary>Apps</summary>\n'),
+				   ('policy/modules/roles/staff.te', 'policy_module(staff)\n\nx\n'),
+				   ('.github/workflows/lint-policy.yml', self.WORKFLOW)):
+			os.makedirs(os.path.dirname(os.path.join(up, path)), exist_ok=True)
+			with open(os.path.join(up, path), 'w') as f:
+				f.write(text)
+		g = ['git', *RP.GIT_ID, '-C', up]
+		util.run(['git', 'init', '-q', up])
+		util.run(g + ['add', '-A'])
+		util.run(g + ['commit', '-q', '-m', 'base'])
+		self.base = util.run(g + ['rev-parse', 'HEAD'], capture=True).stdout.strip()
+		for f in RP.MODULE:
+			shutil.copy2(os.path.join(self.top, 'policy/refpolicy', f),
+				     os.path.join(up, RP.module_path(f)))
+		with open(os.path.join(up, 'policy/modules/roles/staff.te'), 'a') as f:
+			f.write('\noptional_policy(`\n\tcriu_role_template(staff, staff_t, '
+				'staff_application_exec_domain, staff_r)\n\')\n')
+		util.run(g + ['add', '-A'])
+		util.run(g + ['commit', '-q', '-m', 'criu: new module'])
+		util.run(g + ['format-patch', '-q', '-1', '-o', os.path.join(self.top, RP.PATCH_DIR)])
+		util.run(g + ['reset', '-q', '--hard', 'HEAD~1'])
+		self.snapshot = os.path.join(self.d, 'up.git')
+		util.run(['git', 'clone', '-q', '--bare', up, self.snapshot])
+		self.build = os.path.join(self.d, 'build')
+		self.ran = []
+
+	def tearDown(self):
+		shutil.rmtree(self.d)
+
+	def leaves(self, t):
+		return {i.split('.', 1)[1]: (leaf.status, leaf.reason) for i, leaf in t.leaves()}
+
+	def tool(self, cmd, cwd, env=None, timeout=0):
+		"""make, selint, sesearch...: what a snapshot with the module gives."""
+		self.ran.append(cmd)
+		out, rc = '', 0
+		if cmd.startswith('make bare'):
+			with open(os.path.join(cwd, 'policy/modules.conf'), 'w') as f:
+				f.write('criu = module\n')
+		elif 'output_filename' in cmd:
+			open(os.path.join(cwd, 'policy.33'), 'w').close()
+			out = 'policy.33\n'
+		elif cmd.startswith('selint') and '--fail' in cmd:	# refpolicy's own finding
+			out, rc = 'policy/modules/roles/staff.te:   1: (C): Bad (C-001)\n', 1
+		elif cmd.startswith('selint'):		# every check: one in the module
+			out = ('Warning: X-004, enabled on command line, is not a valid check id.\n'
+			       'policy/modules/apps/criu.te:   3: (S): Ordering (S-001)\n')
+		elif cmd.startswith('sesearch'):
+			out = '' if 'cannot' in cmd or ' -t sysadm_t' in cmd or ' -t staff_t' in cmd \
+			      or '-c capability ' in cmd else 'allow x y:z p;\n'
+		elif cmd == 'make html':
+			os.makedirs(os.path.join(cwd, 'doc/html'))
+			with open(os.path.join(cwd, 'doc/html/apps_criu.html'), 'w') as f:
+				f.write('criu_role_template')
+		return rc, out, 0.0
+
+	def run_step(self, env):
+		with mock.patch.dict(os.environ, env), mock.patch.object(RP, '_tool', self.tool), \
+		     mock.patch.object(RP.shutil, 'which', lambda name: '/usr/bin/' + name):
+			return RP.upstream(self.top, self.build)
+
+	def test_without_a_snapshot_the_step_skips_and_names_what_is_missing(self):
+		env = {k: v for k, v in os.environ.items() if k != RP.ENV}
+		with mock.patch.dict(os.environ, env, clear=True):
+			t = RP.upstream(self.top, self.build)
+		got = self.leaves(t)
+		self.assertEqual(Status.SKIP, got['snapshot'][0])
+		self.assertIn('CRCAP_REFPOLICY is not set', got['snapshot'][1])
+		self.assertIn(os.path.join(self.d, 'shared/vendor/refpolicy'), got['snapshot'][1])
+		self.assertEqual(Status.PASS, got['patch_carries_the_module'][0])
+		self.assertFalse(t.status.failed)
+
+	def test_a_path_that_is_no_snapshot_fails(self):
+		got = self.leaves(self.run_step({RP.ENV: self.d}))
+		self.assertEqual(Status.FAIL, got['snapshot'][0])
+		self.assertIn('neither a refpolicy tree', got['snapshot'][1])
+
+	def test_the_snapshot_patched_built_and_linted_as_its_ci_does(self):
+		got = self.leaves(self.run_step({RP.ENV: self.snapshot}))
+		self.assertEqual((Status.PASS, ''), got['snapshot'][:1] + ('',))
+		for name in ('patches_apply', 'make_conf', 'check_fc_files', 'codespell', 'make_policy',
+			     'modules_conf_has_criu', 'make_validate', 'sechecker', 'make_xml',
+			     'make_html', 'criu_in_policy.staff_t_enters_staff_criu_t',
+			     'criu_in_policy.staff_criu_t_cannot_ptrace_sysadm_t'):
+			self.assertEqual(Status.PASS, got[name][0], name)
+		# refpolicy's own finding is not the module's; one in criu.te is.
+		self.assertEqual(Status.PASS, got['selint_ci_command'][0])
+		self.assertEqual(Status.FAIL, got['selint_every_check'][0])
+		self.assertIn('criu.te:   3', got['selint_every_check'][1])
+		# The CI's command lines, as its workflow has them.
+		self.assertIn('python3 -t -t -E -W error testing/check_fc_files.py', self.ran)
+		self.assertIn('selint --source --recursive --summary --fail --disable C-005 policy',
+			      self.ran)
+		self.assertTrue(any(c.startswith('codespell --skip Changelog') for c in self.ran))
+		with open(os.path.join(self.build, 'refpolicy-upstream/tree/build.conf')) as f:
+			self.assertEqual('NAME = r\n', f.read())	# TYPE from the environment
+
+	def test_a_tree_as_the_snapshot_and_a_patch_that_does_not_apply(self):
+		tree = os.path.join(self.d, 'tree')
+		util.run(['git', 'clone', '-q', self.snapshot, tree])
+		got = self.leaves(self.run_step({RP.ENV: tree}))
+		self.assertEqual(Status.PASS, got['patches_apply'][0])
+		with open(os.path.join(tree, 'policy/modules/roles/staff.te'), 'w') as f:
+			f.write('policy_module(staff)\n\ny\n')
+		got = self.leaves(self.run_step({RP.ENV: tree}))
+		self.assertEqual(Status.FAIL, got['patches_apply'][0])
+		self.assertIn('does not apply', got['patches_apply'][1])
+		self.assertNotIn('make_policy', got)
+
+	def test_drift_and_style_of_the_module(self):
+		self.assertEqual([], RP.drift(TOP))
+		self.assertEqual([], RP.style(TOP))
+		te = os.path.join(self.top, 'policy/refpolicy/criu.te')
+		with open(te) as f:
+			text = f.read()
+		with open(te, 'w') as f:
+			f.write(text.replace('policy_module(criu)', 'policy_module(criu, 1.0.0)')
+				+ '# crcap: ablation marker\n')
+		self.assertEqual(['criu.te'], RP.drift(self.top))
+		bad = RP.style(self.top)
+		self.assertIn('with a version', bad[0])
+		self.assertIn('crcap: ablation marker', bad[1])
+		got = self.leaves(self.run_step({RP.ENV: self.d}))
+		self.assertIn('--refresh-patch', got['patch_carries_the_module'][1])
+
+	def test_refresh_writes_the_module_into_the_patch(self):
+		te = os.path.join(self.top, 'policy/refpolicy/criu.te')
+		with open(te, 'a') as f:
+			f.write('# one more line\n')
+		self.assertEqual(['criu.te'], RP.drift(self.top))
+		with mock.patch.dict(os.environ, {RP.ENV: self.snapshot}):
+			RP.refresh(self.top, self.build)
+		self.assertEqual([], RP.drift(self.top))
+		self.assertEqual(['0001-criu-new-module.patch'],
+				 [os.path.basename(p) for p in RP.patches(self.top)])
+		self.assertTrue(C.parse_args(['refpolicy', '--refresh-patch']).refresh_patch)
+
+	def test_added_lines_and_new_files_of_a_patch(self):
+		patch = textwrap.dedent("""\
+			diff --git a/a.te b/a.te
+			new file mode 100644
+			--- /dev/null
+			+++ b/a.te
+			@@ -0,0 +1,2 @@
+			+one
+			+two
+			diff --git a/r.te b/r.te
+			--- a/r.te
+			+++ b/r.te
+			@@ -10,3 +10,4 @@ x
+			 ten
+			-old
+			+new
+			+more
+			 twelve
+			--\x20
+			2.39.5
+			""")
+		self.assertEqual({'a.te': {1, 2}, 'r.te': {11, 12}}, RP.added_lines(patch))
+		self.assertEqual({'a.te': 'one\ntwo\n'}, RP.new_files(patch))
+
+	def test_ci_command_missing_is_named(self):
+		d = os.path.join(self.d, 'w/.github/workflows')
+		os.makedirs(d)
+		with open(os.path.join(d, 'lint-policy.yml'), 'w') as f:
+			f.write(self.WORKFLOW)
+		with self.assertRaisesRegex(util.Error, 'runs no command matching'):
+			RP.ci_command(os.path.join(self.d, 'w'), 'lint-policy.yml', r'^sechecker ')
+		with self.assertRaisesRegex(util.Error, 'has no .github/workflows/build.yml'):
+			RP.ci_command(os.path.join(self.d, 'w'), 'build.yml', 'make')
+
+	def test_a_lint_that_fails_without_a_finding_fails(self):
+		t = RP.judge_findings('selint', 2, 'Fatal: parse error\n', RP.SELINT_LINE, {}, 'selint')
+		self.assertEqual(Status.FAIL, t.status)
+		self.assertIn('no finding', t.reason)
+		t = RP.judge_findings('codespell', 65, './policy/a.te:3: teh ==> the\n',
+				      RP.CODESPELL_LINE, {'policy/a.te': {3}}, 'codespell')
+		self.assertEqual(Status.FAIL, t.status)
 
 
 class UtilTest(unittest.TestCase):
