@@ -41,6 +41,7 @@ import crcap_lint as L		# noqa: E402
 import crcap_qemu as Q		# noqa: E402
 import crcap_refpolicy as RP	# noqa: E402
 import crcap_report as R	# noqa: E402
+import crcap_rfc as RFC		# noqa: E402
 import crcap_submission as SUB	# noqa: E402
 import crcap_suites as S	# noqa: E402
 import crcap_tree as T		# noqa: E402
@@ -139,6 +140,13 @@ def cmd_format_patch(c: Stages) -> int:
 	k = c.kernel()
 	c.prepare(k)
 	out = os.path.abspath(c.req.output or os.path.join(c.build, f'submission-{k.name}'))
+	if c.req.rfc:		# the RFC on top of the submission: out/base, out/rfc
+		suite = SUB.check_rfc(c.project, k, out)
+		for sub in ('base', 'rfc'):
+			for f in sorted(os.listdir(os.path.join(out, sub))) \
+			    if os.path.isdir(os.path.join(out, sub)) else []:
+				print(os.path.join(out, sub, f))
+		return finish(c, Stage([suite]))
 	suite, tree = SUB.check(c.project, k, out)
 	for f in sorted(os.listdir(out)) if os.path.isdir(out) else []:
 		print(os.path.join(out, f))
@@ -175,11 +183,20 @@ def cmd_census(c: Stages) -> int:
 	c.start(need_root='crcap census (it makes the user the tests run as)')
 	c.deps(quiet=True)
 	modes = CEN.modes_of(c.req.modes or CEN.HOST_MODES)
+	if c.req.guest_kernel:	# in guests of that kernel: reported, not judged
+		return finish(c, RFC.census_on(c, c.req.guest_kernel, modes, c.req.tests))
 	if c.req.tests:		# those tests in each mode, no workloads
 		return finish(c, c.census(modes, {m: c.req.tests for m in modes}, workloads=False))
 	if any(m in CEN.HOST_MODES for m in modes):
 		K.build_tools(c.project, c.build)	# the workloads' omp_job
 	return finish(c, c.census(modes))
+
+
+def cmd_rfc(c: Stages) -> int:
+	c.start(need_root='crcap rfc (the census guests\' root is built from the host\'s files)')
+	c.deps(quiet=True)
+	modes = CEN.modes_of(c.req.modes or RFC.MODES)
+	return finish(c, RFC.run(c, c.req.tests, modes, c.req.quick, c.req.full))
 
 
 def cmd_pidbench(c: Stages) -> int:
@@ -234,7 +251,12 @@ COMMANDS: Dict[str, tuple] = {
 		   'against tools/checkpoint_restore/census/expected ("test" runs '
 		   'crcap_census.IN_TEST); --mode root: as root, in QEMU guests of '
 		   'Debian\'s 6.12 kernel, never on the host',
-		   ('modes', 'tests', 'record', 'json', 'raw')),
+		   ('modes', 'tests', 'record', 'guest_kernel', 'json', 'raw')),
+	'rfc': (cmd_rfc, 'the RFC series (security/checkpoint_restore/rfc, never applied by '
+		'default): x86_64 kernels built from the 6.12 source without it, with each '
+		'patch, with all of it and with each mutant, booted under QEMU; the suite in '
+		'each, and the census delta (--quick: the RFC and base only)',
+		('modes', 'tests', 'quick', 'full', 'json', 'raw')),
 	'refpolicy': (cmd_refpolicy, 'build policy/refpolicy, link it into Debian\'s base, '
 		      'sesearch; with $CRCAP_REFPOLICY (a refpolicy tree or bare git '
 		      'directory), the module in upstream refpolicy with its CI\'s checks',
@@ -246,7 +268,8 @@ COMMANDS: Dict[str, tuple] = {
 	'pidbench': (cmd_pidbench, 'tools/checkpoint_restore/pidbench on the host and in '
 		     'the guest: "pidbench -- ARGS"', ('kernel', 'timeout', 'cmd')),
 	'format-patch': (cmd_format_patch, 'the submission as a numbered series with a '
-			 'cover letter (-o DIR), checked', ('kernel', 'output', 'json', 'raw')),
+			 'cover letter (-o DIR), checked; --rfc: the RFC series too, on top '
+			 'of it (DIR/base, DIR/rfc)', ('kernel', 'output', 'rfc', 'json', 'raw')),
 }
 
 _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
@@ -282,6 +305,19 @@ _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
 		'--refresh-patch', action='store_true',
 		help='write policy/refpolicy/upstream/*.patch again from policy/refpolicy/criu.* '
 		'($CRCAP_REFPOLICY: the snapshot they apply to)'),
+	'full': lambda p: p.add_argument('--full', action='store_true',
+					 help='the census delta on every test (default: '
+					 'crcap_rfc.IN_RFC, the tests the RFC changes and their kind)'),
+	'guest_kernel': lambda p: p.add_argument(
+		'--kernel', dest='guest_kernel', metavar='K',
+		help='the modes in QEMU guests of K, not on the host: debian-6.12, debian-6.1 '
+		'(Debian\'s newest, -amd64 or -cloud-amd64 after it for a flavour), crcap-6.12 '
+		'(built from the 6.12 source), crcap-6.12+rfc (with the RFC series), '
+		'crcap-6.12+NNNN (with its patch NNNN alone); reported beside the host\'s '
+		'expectations, not judged'),
+	'rfc': lambda p: p.add_argument('--rfc', action='store_true',
+					help='the RFC series (security/checkpoint_restore/rfc) with its '
+					'cover letter, git am-able after the submission'),
 	'cmd': lambda p: p.add_argument('cmd', nargs='*', metavar='-- CMD',
 					help='the command (after --)'),
 }
@@ -312,7 +348,7 @@ def parse_args(argv: List[str]) -> Request:
 		parser().error(f'{ns.command} takes no command: {" ".join(rest)}')
 	req = Request(command=ns.command)
 	for k in ('kernel', 'quick', 'timeout', 'json', 'raw', 'output', 'modes', 'tests',
-		  'record', 'refresh_patch'):
+		  'record', 'refresh_patch', 'rfc', 'guest_kernel', 'full'):
 		if getattr(ns, k, None) is not None:
 			setattr(req, k, getattr(ns, k))
 	if req.timeout is not None:

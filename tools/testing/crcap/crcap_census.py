@@ -463,25 +463,29 @@ def root_kernel(build: str) -> Q.DebianKernel:
 
 
 def run_root(top: str, build: str, k: Q.DebianKernel, tree: str, tests: Sequence[str],
-	     out: str, extra: Sequence[str] = (), tag: str = 'root') -> Tuple[Dict[str, Outcome],
-								  List[G.GuestRun]]:
-	"""zdtm as root on TESTS, in QEMU guests of Debian's kernel K, never
-	on the host: ROOT_CHUNK tests a guest, ROOT_GUESTS guests at
-	once.  Every test has an outcome (one whose report never came is a
-	fail, saying why); the guests are judged as every guest is (their
-	health is the caller's to report)."""
+	     out: str, extra: Sequence[str] = (), tag: str = 'root',
+	     mode: Optional[Mode] = None) -> Tuple[Dict[str, Outcome], List[G.GuestRun]]:
+	"""zdtm on TESTS in QEMU guests of kernel K, never on the host: as
+	root, or in a host MODE as the census user would run it there (the
+	guest's own user, criu setcap'd, --rootless); ROOT_CHUNK tests a
+	guest, ROOT_GUESTS guests at once.  Every test has an outcome (one
+	whose report never came is a fail, saying why); the guests are judged
+	as every guest is (their health is the caller's to report)."""
 	if not tests:
 		return {}, []
 	initrd = Q.zdtm_initrd(top, build, tree, k)
+	as_user = mode is not None and not mode.guest
 
 	def boot(i: int, chunk: List[str]) -> Tuple[List[str], G.GuestRun]:
 		args = [a for t in chunk for a in ('-t', f'zdtm/static/{t}')]
 		args += ['-f', 'h', '--keep-going', '--ignore-taint', '-p', str(ROOT_PARALLEL),
-			 *extra]
+			 *(['--rootless'] if as_user else []), *extra]
 		limit = ROOT_START + ROOT_PER_TEST * len(chunk) / ROOT_PARALLEL
 		res = os.path.join(out, f'{tag}-{i:02d}')
+		job = Q.zdtm_job(args, limit, mode.caps, mode.userns) if as_user and mode \
+			else Q.zdtm_job(args, limit)
 		run = Q.zdtm_guest(k, initrd, limit + ROOT_BOOT).boot(
-			res, Q.zdtm_job(args, limit), name=f'{tag}-{i:02d}')
+			res, job, name=f'{tag}-{i:02d}')
 		initrd_copy = run.path('initrd.gz')
 		if os.path.exists(initrd_copy):		# the root again, with the job
 			os.unlink(initrd_copy)
@@ -705,6 +709,43 @@ def run(top: str, build: str, jobs: int, out: str, modes: Sequence[str],
 	finally:
 		user.close()
 	return c
+
+
+def run_in_guests(top: str, build: str, jobs: int, k: Q.DebianKernel, out: str,
+		  modes: Sequence[str], tests: Optional[Sequence[str]] = None) -> Census:
+	"""The host MODES (and root) in QEMU guests of kernel K, on TESTS
+	(default: every test): the census user is the guest's own, criu
+	setcap'd there; nothing of it runs on the host."""
+	tree = prepare(top, build, jobs)
+	cands, left = candidates(tree, excluded(top))
+	want = list(tests or cands)
+	unknown = [t for t in want if t not in cands]
+	if unknown:
+		raise Error(f'census: not among the tests it runs: {", ".join(unknown)}')
+	c = Census(k.name, left_out=left, guest_kernel=k.name)
+	for name in modes:
+		t0 = time.monotonic()
+		say(f'census {name} in guests of {k.name}: {len(want)} tests')
+		got, runs = run_root(top, build, k, tree, want, out, tag=f'{k.name}-{name}',
+				     mode=MODES[name])
+		c.seconds[name] = time.monotonic() - t0
+		c.results[name] = got
+		c.guests += runs
+	return c
+
+
+def host_differences(top: str, c: Census) -> List[str]:
+	"""Where a guest kernel's census differs from what census/expected
+	writes down for the host: for people (other kernels, other rules)."""
+	exp = expected(top)
+	out = []
+	for mode, got in c.results.items():
+		for t, o in sorted(got.items()):
+			e = exp.get((mode, t))
+			if e and e.outcome != o.outcome and cause_kind(e.cause) != 'flaky':
+				out.append(f'{mode} {t}: {o.outcome} on {c.kernel}, {e.outcome} on the '
+					   f'host ({(o.detail or e.cause)[:100]})')
+	return out
 
 
 def judged(top: str, c: Census) -> List[Test]:

@@ -18,7 +18,7 @@ import time
 from typing import Dict, List, Optional
 
 import crcap_util as util
-from crcap_tree import Kernel, Project, ST_DIR, SERIES_DIR
+from crcap_tree import Kernel, Project, RFC_DIR, ST_DIR, SERIES_DIR
 from crcap_util import Error, say
 
 UML_CONFIG = 'scripts/crcap-uml.config'
@@ -183,7 +183,7 @@ def build_extmod(project: Project, kernel: Kernel) -> Optional[str]:
 			return None
 	ext = kernel.extmod
 	for f in project.files('Kbuild', 'security'):
-		if f.startswith(SERIES_DIR + '/'):
+		if f.startswith((SERIES_DIR + '/', RFC_DIR + '/')):
 			continue
 		dst = os.path.join(ext, f)
 		os.makedirs(os.path.dirname(dst), exist_ok=True)

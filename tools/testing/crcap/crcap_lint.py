@@ -29,7 +29,7 @@ import crcap_criu
 import crcap_guest as G
 import crcap_util as util
 from crcap_parser import Status, Test
-from crcap_tree import Kernel, Project, SERIES_DIR, ST_DIR
+from crcap_tree import Kernel, Project, RFC_DIR, SERIES_DIR, ST_DIR
 
 # Debian's flake8 runs under Debian's python3 (python3-flake8).
 FLAKE8 = ['/usr/bin/python3', '-m', 'flake8']
@@ -45,6 +45,9 @@ CHECKPATCH_IGNORE = {
 	# what the kernel returns; a userspace tool asking "is there a clone3
 	# here?" has ENOSYS as the only answer to compare with.
 	'tools/checkpoint_restore/': ['ENOSYS'],
+	# The RFC's selftests add files to a directory the submission's
+	# MAINTAINERS entry covers whole; checkpatch asks about any added file.
+	'security/checkpoint_restore/rfc/0003-': ['FILE_PATH_CHANGES'],
 }
 
 
@@ -118,6 +121,11 @@ def lint(project: Project, kernel: Kernel) -> Test:
 		tid = 'checkpatch_' + p.replace('/', '_')[:4] if '/' not in p else \
 			'checkpatch_' + p.split('/')[0].replace('.', '_') + '_' + p.split('/')[-1][:4]
 		checks.append(lambda p=p, tid=tid: checkpatch(kernel, os.path.join(pdir, p), tid))
+	rdir = os.path.join(project.top, RFC_DIR)
+	for p in sorted(f for f in os.listdir(rdir) if f.endswith('.patch')) \
+			if os.path.isdir(rdir) else []:
+		checks.append(lambda p=p: checkpatch(kernel, os.path.join(rdir, p), f'checkpatch_rfc_{p[:4]}',
+						     f'{RFC_DIR}/{p}'))
 	files = project.files('.')
 	shipped = [f for f in files if not f.startswith(SERIES_DIR + '/')
 		   and '/test_data/' not in f]

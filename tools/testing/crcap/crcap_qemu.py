@@ -669,7 +669,7 @@ ZDTM_TREE = f'{GUEST_DIR}/criu'
 ZDTM_TOOLS = ('dash', 'bash', 'python3', 'make', 'flock', 'mount', 'umount', 'unshare', 'nsenter',
 	      'setsid', 'ip', 'iptables', 'ip6tables', 'iptables-legacy', 'ip6tables-legacy',
 	      'iptables-restore', 'ip6tables-restore', 'iptables-save', 'ps', 'kmod',
-	      'modprobe', 'mktemp', 'timeout', 'tail', 'setcap', 'getcap', 'env')
+	      'modprobe', 'mktemp', 'timeout', 'tail', 'setcap', 'getcap', 'env', 'setpriv')
 # zdtm's Python libraries, from Debian's packages (python3-yaml,
 # python3-psutil; pycriu needs python3-protobuf).
 ZDTM_PY = ('yaml', '_yaml', 'psutil', 'google')
@@ -722,11 +722,12 @@ def kernel_modules(k: DebianKernel) -> str:
 	return out
 
 
-def zdtm_root(project_top: str, d: str, tree: str, modules: str) -> Root:
-	"""The root of the census's root guest: busybox, the CRIU TREE with
+def zdtm_root(project_top: str, d: str, tree: str, modules: Optional[str]) -> Root:
+	"""The root of the census's guests: busybox, the CRIU TREE with
 	zdtm built (at ZDTM_TREE, without what only its build needs), python3
 	with zdtm's libraries, the tools zdtm and its tests run, the kernel's
-	MODULES, and crcap-zdtm-job.sh."""
+	MODULES (None: a kernel with everything built in), and
+	crcap-zdtm-job.sh."""
 	r = busybox_root(project_top, d)
 	for tool in (*ZDTM_TOOLS, *_package_programs(ZDTM_PROGRAM_PACKAGES)):
 		host = shutil.which(tool, path='/usr/sbin:/usr/bin:/sbin:/bin')
@@ -774,7 +775,8 @@ def zdtm_root(project_top: str, d: str, tree: str, modules: str) -> Root:
 	# iptables' matches and targets: libraries it opens by name.
 	for xt in glob.glob('/usr/lib/*-linux-gnu/xtables'):
 		r.add(xt)
-	r.add(os.path.join(modules, 'lib', 'modules'), '/usr/lib/modules')
+	if modules:
+		r.add(os.path.join(modules, 'lib', 'modules'), '/usr/lib/modules')
 	r.elves = [e for e in r.elves if not e.endswith('.ko.xz')]
 	r.add(os.path.join(project_top, ZDTM_JOB), f'{GUEST_DIR}/bin/crcap-zdtm-job.sh', 0o644)
 	r.add_libs()
@@ -788,9 +790,10 @@ def zdtm_root(project_top: str, d: str, tree: str, modules: str) -> Root:
 
 
 def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel) -> str:
-	"""The census root guest's initramfs for kernel K, kept and keyed on
-	its inputs (the CRIU tree, the modules, the job)."""
-	modules = kernel_modules(k)
+	"""The census guests' initramfs for kernel K, kept and keyed on its
+	inputs (the CRIU tree, the modules, the job).  A kernel crcap built
+	(K.package empty) has no modules: what zdtm needs is built in."""
+	modules = kernel_modules(k) if k.package else None
 	# What zdtm.py would build at its start (zdtm_test.available()), with
 	# no compiler in the guest: built here, once.
 	test = os.path.join(tree, 'test')
@@ -798,7 +801,8 @@ def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel) -> str
 		util.run(['make', '-C', test, 'umount2', 'zdtm_ct'], log=os.path.join(
 			build, 'zdtm-build.log'), env=dict(os.environ, MAKEFLAGS=''))
 	initrd = os.path.join(build, f'zdtm-initrd-{k.name}.gz')
-	key = root_key(project_top, [tree, modules, os.path.join(project_top, ZDTM_JOB)], True)
+	key = root_key(project_top, [tree, *([modules] if modules else []),
+				     os.path.join(project_top, ZDTM_JOB)], True)
 	if not kept(initrd, key):
 		zdtm_root(project_top, os.path.join(build, 'zdtm-root'), tree, modules).cpio(initrd)
 		shutil.rmtree(os.path.join(build, 'zdtm-root'), ignore_errors=True)
@@ -806,12 +810,16 @@ def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel) -> str
 	return initrd
 
 
-def zdtm_job(args: Sequence[str], limit: float) -> str:
-	"""The guest's job: zdtm.py run ARGS as root in ZDTM_TREE/test,
-	stopped (SIGINT: it writes its report out) after LIMIT seconds."""
+def zdtm_job(args: Sequence[str], limit: float, caps: str = '', userns: bool = False) -> str:
+	"""The guest's job: zdtm.py run ARGS in ZDTM_TREE/test, stopped
+	(SIGINT: it writes its report out) after LIMIT seconds; as root, or
+	with CAPS as the census user runs it (criu with CAPS+eip; inside
+	"unshare -Ucfpm --mount-proc" if USERNS)."""
 	return (f'CRCAP_ZDTM_ARGS={shlex.quote(shlex.join(args))}\n'
 		f'CRCAP_ZDTM_LIMIT={limit:.0f}\n'
 		f'CRCAP_ZDTM_TREE={ZDTM_TREE}\n'
+		f'CRCAP_ZDTM_CAPS={shlex.quote(caps)}\n'
+		f'CRCAP_ZDTM_USERNS={int(userns)}\n'
 		f'. {GUEST_DIR}/bin/crcap-zdtm-job.sh\n')
 
 

@@ -89,6 +89,9 @@ class Request:
 	record: Optional[str] = None	# census: write what it saw as expected lines
 	tests: List[str] = field(default_factory=list)	# census: only these zdtm tests
 	refresh_patch: bool = False	# refpolicy: write policy/refpolicy/upstream again
+	rfc: bool = False		# format-patch: the RFC series too
+	guest_kernel: Optional[str] = None	# census: in guests of this kernel
+	full: bool = False		# rfc: the census delta on every test
 
 
 @dataclass

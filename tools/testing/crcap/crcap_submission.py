@@ -197,11 +197,13 @@ def pristine_repo(kernel: Kernel) -> str:
 	return d
 
 
-def am_tree(project: Project, kernel: Kernel, patches: List[str]) -> str:
+def am_tree(project: Project, kernel: Kernel, patches: List[str],
+	    d: Optional[str] = None, stamp: Optional[str] = None) -> str:
 	"""A linked copy of the pristine tree with the series git am'd onto it
-	(a fresh copy each time: nothing of an earlier try stays)."""
+	(a fresh copy each time: nothing of an earlier try stays); in D, with
+	its STAMP, for a series other than the submission."""
 	pristine = pristine_repo(kernel)
-	d = am_kernel(kernel).src
+	d = d or am_kernel(kernel).src
 	# The same series as last time: the tree it made is still that tree.
 	h = hashlib.sha256()
 	for p in patches[1:]:
@@ -209,7 +211,7 @@ def am_tree(project: Project, kernel: Kernel, patches: List[str]) -> str:
 			# not the commit ids and dates each format-patch run makes anew
 			h.update(re.sub(rb'^(From [0-9a-f]{40} |Date: ).*$', b'', f.read(), flags=re.M))
 	h.update(project.uml_fixes_id().encode())
-	stamp = os.path.join(kernel.build, f'am-{kernel.name}.series')
+	stamp = stamp or os.path.join(kernel.build, f'am-{kernel.name}.series')
 	if os.path.isdir(d) and os.path.exists(stamp) and open(stamp).read() == h.hexdigest():
 		return d
 	shutil.rmtree(d, ignore_errors=True)
@@ -266,3 +268,80 @@ def check(project: Project, kernel: Kernel, out: str,
 			   log=str(e).splitlines()[1:]))
 		tree = None
 	return s.finish(), tree
+
+
+# ---- the RFC series: "scripts/crcap format-patch --rfc" ----------------------
+
+RFC_DIR = T.RFC_DIR
+RFC_COVER = f'{RFC_DIR}/cover'
+
+
+def format_rfc(project: Project, kernel: Kernel, out: str) -> Tuple[List[str], List[str]]:
+	"""The RFC series (rfc/series) as "[RFC PATCH n/m]" mails with the
+	cover letter of rfc/cover, on top of the submission (the suite its
+	selftests patch changes comes with it).  Returns the submission's
+	files and the RFC's, cover first."""
+	import crcap_rfc as RFC
+	base = format_patch(project, kernel, os.path.join(out, 'base'))
+	work = os.path.join(kernel.build, f'submission-{kernel.name}.git')
+	rfc = [os.path.join(project.top, p) for p in RFC.series(project.top)]
+	tree = T.Tree(project, kernel)
+	# The files the RFC touches that the submission does not: as the
+	# distribution ships them, one commit before the RFC's.
+	have = set(_git(work, 'ls-files').split())
+	extra = sorted({f for p in rfc for f in T.patch_files(p)} - have)
+	for f, orig in tree.pristine_files(extra).items():
+		if orig:
+			os.makedirs(os.path.dirname(os.path.join(work, f)), exist_ok=True)
+			shutil.copy2(orig, os.path.join(work, f))
+	_git(work, 'add', '-A')
+	_git(work, 'commit', '-q', '--allow-empty', '-m', 'the files the RFC touches')
+	start = _git(work, 'rev-parse', 'HEAD').strip()
+	for p in rfc:
+		_git(work, 'am', '-q', '--keep-cr', p)
+	d = os.path.join(out, 'rfc')
+	shutil.rmtree(d, ignore_errors=True)
+	_git(work, 'format-patch', '-q', '--rfc', '--cover-letter', '--thread', '-o', d,
+	     f'{start}..HEAD')
+	files = sorted(glob.glob(os.path.join(d, '*.patch')))
+	_fill_cover(files[0], util.read_text(os.path.join(project.top, RFC_COVER)))
+	return base, files
+
+
+def check_rfc(project: Project, kernel: Kernel, out: str) -> Test:
+	"""format-patch --rfc; checkpatch --strict on each RFC patch; git am of
+	the submission and then the RFC onto the pristine tree."""
+	s = Test(f'{kernel.name}.rfc_submission')
+	try:
+		base, files = format_rfc(project, kernel, out)
+	except Error as e:
+		s.add(Test('format_patch', Status.FAIL, str(e).splitlines()[0],
+			   log=str(e).splitlines()[1:]))
+		return s.finish()
+	s.add(Test('format_patch', Status.PASS, log=[os.path.basename(f) for f in files]))
+	cp = os.path.join(kernel.src, 'scripts/checkpatch.pl')
+	maintained = [ln.split(None, 1)[1].strip() for ln in
+		      util.read_text(os.path.join(project.top, 'MAINTAINERS')).splitlines()
+		      if ln.startswith('F:')]
+	for f in files[1:]:
+		p = util.run([cp, '--strict', '--terse', '--show-types', f], cwd=kernel.src,
+			     capture=True, check=False)
+		found = [ln for ln in p.stdout.splitlines() if re.search(r': (ERROR|WARNING|CHECK):', ln)]
+		# New files in a directory the submission's MAINTAINERS entry
+		# already covers: checkpatch asks about any added file.
+		added = T.patch_files(f)
+		bad = [ln for ln in found if not (':FILE_PATH_CHANGES:' in ln and all(
+			any(a.startswith(m) for m in maintained if m.endswith('/')) for a in added))]
+		s.add(Test(f'checkpatch_{os.path.basename(f)[:4]}',
+			   Status.PASS if not bad else Status.FAIL,
+			   '' if not bad else os.path.basename(f),
+			   log=(bad or found or p.stdout.splitlines())[-10:]))
+	try:
+		am_tree(project, kernel, base + files[1:],
+			os.path.join(kernel.build, f'linux-rfc-am-{kernel.name}'),
+			os.path.join(kernel.build, f'rfc-am-{kernel.name}.series'))
+		s.add(Test('git_am_onto_pristine_tree', Status.PASS))
+	except Error as e:
+		s.add(Test('git_am_onto_pristine_tree', Status.FAIL, str(e).splitlines()[0],
+			   log=str(e).splitlines()[1:]))
+	return s.finish()

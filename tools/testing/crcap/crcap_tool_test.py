@@ -37,6 +37,7 @@ import crcap_refpolicy as RP	# noqa: E402
 import crcap_tables as TB	# noqa: E402
 import crcap_parser as P	# noqa: E402
 import crcap_report as R	# noqa: E402
+import crcap_rfc as RFC		# noqa: E402
 import crcap_stages as ST	# noqa: E402
 import crcap_submission as SUB	# noqa: E402
 import crcap_suites as S	# noqa: E402
@@ -1046,6 +1047,106 @@ class CensusTest(unittest.TestCase):
 		with self.assertRaisesRegex(util.Error, 'unknown mode'):
 			CEN.modes_of(['root2'])
 
+	def test_a_guest_in_a_host_mode_runs_zdtm_as_the_census_user(self):
+		jobs = []
+		run = G.GuestRun('x', '/r', 'qemu', failure='the guest did not finish')
+		k = Q.DebianKernel('crcap-6.12-rfc', '', 'rfc', '/v', '6.12')
+
+		def boot(_self, res, job, **kw):
+			jobs.append(job)
+			return run
+		with mock.patch.object(Q, 'zdtm_initrd', lambda *a: '/i'), \
+		     mock.patch.object(G.GuestOperations, 'boot', boot):
+			CEN.run_root('/top', '/b', k, '/t', ['env00'], '/o', mode=CEN.MODES['userns'])
+			CEN.run_root('/top', '/b', k, '/t', ['env00'], '/o')
+		user, root = jobs
+		self.assertIn("CRCAP_ZDTM_CAPS=cap_checkpoint_restore,cap_setpcap\n", user)
+		self.assertIn('CRCAP_ZDTM_USERNS=1\n', user)
+		self.assertIn('--rootless', user)
+		self.assertIn("CRCAP_ZDTM_CAPS=''\n", root)
+		self.assertNotIn('--rootless', root)
+
+
+class RfcTest(unittest.TestCase):
+	"""The RFC series' files, and the judge of its census delta."""
+
+	def test_the_series_is_there_and_never_in_the_wiring_series(self):
+		rfc = RFC.series(TOP)
+		self.assertTrue(rfc)
+		wiring = util.read_text(os.path.join(TOP, T.SERIES_DIR, 'series'))
+		for p in rfc:
+			self.assertNotIn(os.path.basename(p), wiring)
+			self.assertIn('Signed-off-by: crcap <crcap@crcap.invalid>',
+				      util.read_text(os.path.join(TOP, p)))
+		labels = [b.label for b in RFC.builds(TOP)]
+		self.assertEqual('base', labels[0])
+		self.assertEqual('rfc', labels[-1])
+		self.assertIn('+0001', labels)
+		self.assertEqual(['base', 'rfc'], [b.label for b in RFC.builds(TOP, per_patch=False)])
+
+	def test_every_mutant_names_the_cases_that_kill_it(self):
+		ms = RFC.mutants(TOP)
+		self.assertTrue(ms)
+		for m, want in ms:
+			self.assertTrue(want, f'{m.name}: no "# killed-by:" line')
+			self.assertNotIn('TODO', want, m.name)
+
+	@staticmethod
+	def delta(base, rfc):
+		d = RFC.Delta()
+		d.results['base'] = {'userns': {t: CEN.Outcome(o) for t, o in base.items()}}
+		d.results['rfc'] = {'userns': {t: CEN.Outcome(o) for t, o in rfc.items()}}
+		return d
+
+	def test_a_test_that_passed_on_base_and_fails_with_the_rfc_fails_the_delta(self):
+		d = self.delta({'env00': 'pass', 'memfd02': 'fail'}, {'env00': 'fail', 'memfd02': 'pass'})
+		gains = [RFC.Gain('userns', 'memfd02', 'fail', 'pass', '0001')]
+		got = {t.name: t for t in RFC.judge_delta(TOP, d, gains).subtests}
+		self.assertEqual(Status.FAIL, got['userns.no_test_that_passed_fails'].status)
+		self.assertIn('env00', got['userns.no_test_that_passed_fails'].reason)
+		self.assertEqual(Status.PASS, got['userns.memfd02'].status)
+
+	def test_a_change_nobody_wrote_down_is_news_and_a_written_gain_must_be_seen(self):
+		d = self.delta({'env00': 'pass', 'memfd02': 'fail', 'aio00': 'fail'},
+			       {'env00': 'pass', 'memfd02': 'fail', 'aio00': 'pass'})
+		gains = [RFC.Gain('userns', 'memfd02', 'fail', 'pass', '0001')]
+		got = {t.name: t for t in RFC.judge_delta(TOP, d, gains).subtests}
+		self.assertEqual(Status.PASS, got['userns.no_test_that_passed_fails'].status)
+		self.assertEqual(Status.FAIL, got['userns.no_change_unwritten'].status)
+		self.assertIn('aio00: fail -> pass', got['userns.no_change_unwritten'].reason)
+		self.assertEqual(Status.FAIL, got['userns.memfd02'].status)
+		# The patch it names, alone, must show it too.
+		d = self.delta({'memfd02': 'fail'}, {'memfd02': 'pass'})
+		d.results['+0001'] = {'userns': {'memfd02': CEN.Outcome('fail')}}
+		got = {t.name: t for t in RFC.judge_delta(TOP, d, gains).subtests}
+		self.assertEqual(Status.FAIL, got['userns.memfd02'].status)
+		self.assertIn('+0001: fail, not pass', got['userns.memfd02'].reason)
+
+	def test_the_written_census_lines_parse(self):
+		for g in RFC.read_expected(TOP):
+			self.assertIn(g.mode, CEN.MODES)
+			self.assertTrue(os.path.exists(os.path.join(TOP, RFC.RFC_DIR)))
+			self.assertTrue(any(os.path.basename(p).startswith(g.patch)
+					    for p in RFC.series(TOP)), g)
+
+	def test_a_mutant_is_killed_only_when_every_case_it_names_fails(self):
+		m = M.Mutant('x', 'widens it', [])
+
+		def suite(case2):
+			return Test('k.kselftest', subtests=[Test('a_test', subtests=[
+				Test('case1', Status.PASS), Test('case2', case2)])]).finish()
+		health = Test('guest', subtests=[Test('boots', Status.PASS)]).finish()
+		rfc = suite(Status.PASS)
+		got = Test('k.kselftest', subtests=[Test('a_test', subtests=[
+			Test('case1', Status.FAIL), Test('case2', Status.PASS)])]).finish()
+		self.assertEqual(Status.FAIL, RFC.mutant_verdict(
+			m, ['a_test.case1', 'a_test.case2'], rfc, got, health).status)
+		self.assertEqual(Status.PASS, RFC.mutant_verdict(
+			m, ['a_test.case1'], rfc, got, health).status)
+		self.assertEqual(Status.FAIL, RFC.mutant_verdict(
+			m, ['a_test.case1'], rfc, rfc, health).status)	# nothing fails: survived
+		self.assertEqual(Status.FAIL, RFC.mutant_verdict(m, [], rfc, got, health).status)
+
 
 class MutantVerdictTest(unittest.TestCase):
 	"""What kills a mutant, and what the kernel without the series must do."""
@@ -1147,12 +1248,18 @@ class FakeWorld:
 			mock.patch.object(Q, 'rule_units', lambda top, only=None: [('criu.te', 'ptrace')]),
 			mock.patch.object(CEN, 'prepare', lambda *a: self.zdtm_tree()),
 			mock.patch.object(Q, 'zdtm_initrd', lambda *a: os.path.join(self.build, 'z.gz')),
+			mock.patch.object(RFC, 'build', self.rfc_build),
+			mock.patch.object(RFC, 'selftest_initrd', lambda *a: os.path.join(self.build,
+											  'r.gz')),
+			mock.patch.object(SUB, 'check_rfc', lambda p, k, out: self.suite(
+				f'{k.name}.rfc_submission')),
 			mock.patch.object(CEN.pwd, 'getpwnam', lambda n: mock.Mock(
 				pw_uid=os.getuid(), pw_gid=os.getgid())),
 		]
 		self.caps = ''
 		self.zdtm_guests = []	# the zdtm arguments of each root guest
 		self.root_says = {}	# test: outcome, over census/expected's root line
+		self.rfc_builds = []	# (label, patches, mutant) of each RFC kernel built
 		for p in patches:
 			p.start()
 			case.addCleanup(p.stop)
@@ -1175,13 +1282,20 @@ class FakeWorld:
 			self.zdtm(cmd)
 		return subprocess.CompletedProcess(list(cmd), 0, out, '')
 
+	def rfc_build(self, top, build, base_src, b, jobs, with_selftests=False):
+		self.rfc_builds.append((b.label, list(b.patches), b.mutant.name if b.mutant else ''))
+		b.vmlinuz = os.path.join(build, f'bzImage-{b.label}')
+		b.kselftest = os.path.join(build, f'kselftest-{b.label}')
+		return b
+
 	def zdtm_tree(self):
 		"""A CRIU tree with zdtm's static tests: those the census runs."""
 		st = os.path.join(self.d, 'criu', 'test', 'zdtm', 'static')
 		if not os.path.isdir(st):
 			os.makedirs(st)
 			for t in {t for ts in list(CEN.IN_TEST.values()) + list(CEN.SAMPLES.values())
-				  for t in ts} | {t for m, t in CEN.expected(TOP) if m == 'root'}:
+				  + list(RFC.IN_RFC.values()) for t in ts} | \
+				 {t for m, t in CEN.expected(TOP) if m == 'root'}:
 				with open(os.path.join(st, t), 'w') as f:
 					f.write('')
 				os.chmod(os.path.join(st, t), 0o755)
@@ -1205,17 +1319,30 @@ class FakeWorld:
 			  'w') as f:
 			f.write('\n'.join(lines) + '\n')
 
-	def zdtm_guest(self, job):
-		"""The root guest's blocks: zdtm's report as census/expected's root
-		lines say (or ROOT_SAYS), all of it from inside the guest."""
+	def zdtm_guest(self, job, results=''):
+		"""The census guests' blocks: zdtm's report as census/expected's
+		root lines say (or ROOT_SAYS), all of it from inside the guest; in
+		a host mode, as its lines say, and on a kernel of the RFC's (its
+		label leads the results' name), as rfc/census says."""
 		var = dict(re.findall(r'^(CRCAP_ZDTM_\w+)=(.*)$', job, re.M))
 		args = shlex.split(shlex.split(var['CRCAP_ZDTM_ARGS'])[0])
 		self.zdtm_guests.append(args)
 		exp = CEN.expected(TOP)
+		mode = 'root'
+		if shlex.split(var.get('CRCAP_ZDTM_CAPS', "''"))[0:1] not in ([], ['']):
+			mode = 'userns' if var.get('CRCAP_ZDTM_USERNS') == '1' else 'caps'
+		label = os.path.basename(results).split('-')[0]
+		gains = {(g.mode, g.test): g for g in RFC.read_expected(TOP)}
 		tests = [args[i + 1].split('/')[-1] for i, a in enumerate(args) if a == '-t']
 		tap = ['TAP version 13', f'1..{len(tests)}']
 		for n, t in enumerate(tests, 1):
-			o = self.root_says.get(t) or exp.get(('root', t), CEN.Expect('pass')).outcome
+			g = gains.get((mode, t))
+			if g:
+				o = g.after if label in ('rfc', f'+{g.patch}') else g.before
+			elif mode != 'root':
+				o = exp.get((mode, t), CEN.Expect('pass')).outcome
+			else:
+				o = self.root_says.get(t) or exp.get(('root', t), CEN.Expect('pass')).outcome
 			if '--nocr' in args:
 				o = 'pass'
 			tap += {'pass': [f'ok {n} - zdtm/static/{t}'],
@@ -1227,6 +1354,27 @@ class FakeWorld:
 			 '=== crcap begin zdtm.report', *tap, '=== crcap end zdtm.report exit 0 ms 1',
 			 '=== crcap job exit 0', '=== crcap begin kernel.log', '[ 1.0] booted',
 			 '=== crcap end kernel.log exit 0 ms 0'])
+
+	def rfc_suite(self, results):
+		"""The RFC suite's guest: every case its mutants name passes, but
+		on a mutant's kernel (results rfc-suite-mutant-NAME), where the
+		cases NAME's killed-by lines name fail."""
+		ms = dict((m.name, want) for m, want in RFC.mutants(TOP))
+		name = os.path.basename(results)[len('rfc-suite-mutant-'):]
+		cases = sorted({c for want in ms.values() for c in want})
+		progs: dict = {}
+		for c in cases:
+			progs.setdefault(c.split('.')[0], []).append(c)
+		out = []
+		for prog, cs in sorted(progs.items()):
+			tap = ['TAP version 13', f'1..{len(cs)}']
+			for n, c in enumerate(cs, 1):
+				ok = c not in ms.get(name, ())
+				tap.append(f'{"ok" if ok else "not ok"} {n} {c}')
+			bid = f'kselftest.checkpoint_restore.{prog}_test'
+			out += [f'=== crcap begin {bid}', *tap, f'=== crcap end {bid} exit 0 ms 5']
+		return out + ['=== crcap job exit 0', '=== crcap begin kernel.log', '[ 1.0] booted',
+			      '=== crcap end kernel.log exit 0 ms 0']
 
 	def mutants(self, project, kernel, only=None):
 		if only is not None:	# "test": the subset, each killed as 0002 is
@@ -1298,7 +1446,9 @@ class FakeWorld:
 		mutant = results.rsplit('-', 1)[0] if guest.backend == 'uml' else results
 		lines = self.answer(job, mutant)
 		if 'crcap-zdtm-job' in job:
-			lines = self.zdtm_guest(job)
+			lines = self.zdtm_guest(job, results)
+		elif 'crcap-rfc-job' in job:
+			lines = self.rfc_suite(results)
 		elif job.startswith('exit 3'):
 			lines = ['=== crcap job exit 3']
 		elif job.startswith('kill -SEGV'):
@@ -1408,6 +1558,43 @@ class MainTest(unittest.TestCase):
 		p.start()
 		self.addCleanup(p.stop)
 
+	def test_census_kernel(self):
+		# the host modes in guests of a kernel: reported, never on the host
+		rc, out = self.main('census', '--kernel', 'crcap-6.12+rfc', '--mode', 'userns',
+				    '--test', 'env00')
+		self.assertReport(rc, out, failed=0)
+		self.assertIn('census on crcap-6.12-rfc', out)
+		self.assertEqual([('rfc', RFC.series(TOP), '')], self.world.rfc_builds)
+		self.assertEqual([], [c for c in self.world.commands if any(
+			'zdtm' in a or a in ('runuser', 'useradd', 'setcap') for a in c)])
+		self.assertIn('--rootless', self.world.zdtm_guests[0])
+		rc, out = self.main('census', '--kernel', 'debian-6.1', '--test', 'env00')
+		self.assertReport(rc, out, failed=0)
+		self.assertIn('census on debian-6.1-amd64', out)
+		self.assertEqual(1, self.main('census', '--kernel', 'crcap-6.1')[0])
+		self.assertEqual(1, self.main('census', '--kernel', 'crcap-6.12+0009')[0])
+
+	def test_rfc(self):
+		# base, each kernel patch alone, the RFC, each mutant; the suite on
+		# the RFC and the mutants; the census delta as rfc/census writes it
+		rc, out = self.main('rfc')
+		self.assertReport(rc, out, failed=0)
+		labels = [b[0] for b in self.world.rfc_builds]
+		self.assertEqual(['base', '+0001', '+0002', 'rfc'], labels[:4])
+		self.assertEqual({f'mutant-{m.name}' for m, _ in RFC.mutants(TOP)}, set(labels[4:]))
+		self.assertIn('rfc.census', out)
+		self.assertIn('KILLED', out)
+		self.assertNotIn('SURVIVED', out)
+		# a mutant its cases do not kill fails the run
+		real = self.world.rfc_suite
+		with mock.patch.object(self.world, 'rfc_suite', lambda results: real(
+				results.replace('mutant-', 'nothing-'))):
+			rc, out = self.main('rfc', '--quick')
+			self.assertReport(rc, out, failed=0)	# --quick: no mutants
+			rc, out = self.main('rfc')
+		self.assertEqual(1, rc)
+		self.assertIn('SURVIVED', out)
+
 	def test_census_root(self):
 		# zdtm as root: in QEMU guests of Debian's kernel, never on the host
 		self.root_lines()
@@ -1503,6 +1690,11 @@ class MainTest(unittest.TestCase):
 		rc, out = self.main('pidbench', '--', '-n', '10')
 		self.assertEqual(0, rc, out)
 		self.assertTrue(any('pidbench' in c[0] for c in self.world.commands))
+
+	def test_format_patch_rfc(self):
+		rc, out = self.main('format-patch', '--rfc')
+		self.assertReport(rc, out, failed=0)
+		self.assertIn('6.12.rfc_submission', out)
 
 	def test_format_patch(self):
 		self.assertReport(*self.main('format-patch', '-o', os.path.join(self.world.d, 's')))

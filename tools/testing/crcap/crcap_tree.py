@@ -22,6 +22,8 @@ import crcap_util as util
 from crcap_util import Error, say
 
 SERIES_DIR = 'security/checkpoint_restore/patches'
+# The RFC series (crcap_rfc.py): patches, never files of a tree.
+RFC_DIR = 'security/checkpoint_restore/rfc'
 # Fixes to UML itself that every UML tree crcap builds gets, and no
 # submission carries (each patch says why it is needed).
 UML_FIXES_DIR = 'tools/testing/crcap/uml-fixes'
@@ -112,7 +114,7 @@ class Project:
 
 	def overlay_files(self) -> List[str]:
 		return [f for f in self.files(*OVERLAY_ROOTS)
-			if not f.startswith(SERIES_DIR + '/')]
+			if not f.startswith((SERIES_DIR + '/', RFC_DIR + '/'))]
 
 	def series_file(self, kernel: Kernel) -> str:
 		s = os.path.join(self.top, SERIES_DIR, 'series')
