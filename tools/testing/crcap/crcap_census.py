@@ -464,7 +464,8 @@ def root_kernel(build: str) -> Q.DebianKernel:
 
 def run_root(top: str, build: str, k: Q.DebianKernel, tree: str, tests: Sequence[str],
 	     out: str, extra: Sequence[str] = (), tag: str = 'root',
-	     mode: Optional[Mode] = None) -> Tuple[Dict[str, Outcome], List[G.GuestRun]]:
+	     mode: Optional[Mode] = None,
+	     chunk: int = ROOT_CHUNK) -> Tuple[Dict[str, Outcome], List[G.GuestRun]]:
 	"""zdtm on TESTS in QEMU guests of kernel K, never on the host: as
 	root, or in a host MODE as the census user would run it there (the
 	guest's own user, criu setcap'd, --rootless); ROOT_CHUNK tests a
@@ -493,7 +494,7 @@ def run_root(top: str, build: str, k: Q.DebianKernel, tree: str, tests: Sequence
 		    f'({run.failure or f"exit {run.exit}"})')
 		return chunk, run
 
-	parts = chunks(tests, ROOT_CHUNK)
+	parts = chunks(tests, chunk)
 	done = G.parallel([lambda i=i, ch=ch: boot(i, ch) for i, ch in enumerate(parts)],
 			  ROOT_GUESTS)
 	got: Dict[str, Outcome] = {}

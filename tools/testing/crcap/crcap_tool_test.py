@@ -1122,12 +1122,37 @@ class RfcTest(unittest.TestCase):
 		self.assertEqual(Status.FAIL, got['userns.memfd02'].status)
 		self.assertIn('+0001: fail, not pass', got['userns.memfd02'].reason)
 
+	def test_a_flaky_test_may_change_either_way(self):
+		flaky = next(t for (m, t), e in CEN.expected(TOP).items()
+			     if m == 'userns' and CEN.cause_kind(e.cause) == 'flaky')
+		d = self.delta({flaky: 'pass'}, {flaky: 'fail'})
+		got = {t.name: t for t in RFC.judge_delta(TOP, d, []).subtests}
+		self.assertEqual(Status.PASS, got['userns.no_test_that_passed_fails'].status)
+		self.assertEqual(Status.PASS, got[f'userns.{flaky}'].status)
+
 	def test_the_written_census_lines_parse(self):
 		for g in RFC.read_expected(TOP):
 			self.assertIn(g.mode, CEN.MODES)
 			self.assertTrue(os.path.exists(os.path.join(TOP, RFC.RFC_DIR)))
 			self.assertTrue(any(os.path.basename(p).startswith(g.patch)
 					    for p in RFC.series(TOP)), g)
+
+	def test_a_census_is_kept_and_a_subset_of_it_taken_again(self):
+		d = tempfile.mkdtemp(prefix='crcap-rfc-test.')
+		self.addCleanup(shutil.rmtree, d)
+		b = RFC.Build('base', [], vmlinuz=os.path.join(d, 'bzImage-base'))
+		key = RFC.census_key(b, d, 'userns')
+		RFC.keep_census(d, b, 'userns', key, {'env00': CEN.Outcome('pass'),
+						     'maps00': CEN.Outcome('fail', 'why')})
+		got = RFC.kept_census(d, b, 'userns', key, ['maps00'])
+		self.assertEqual({'maps00': ('fail', 'why')},
+				 {t: (o.outcome, o.detail) for t, o in got.items()})
+		self.assertIsNone(RFC.kept_census(d, b, 'userns', key, ['aio00']))
+		self.assertIsNone(RFC.kept_census(d, b, 'userns', 'other', ['maps00']))
+		# a subset census later leaves the whole one whole
+		RFC.keep_census(d, b, 'userns', key, {'aio00': CEN.Outcome('pass')})
+		self.assertEqual(3, len(RFC.kept_census(d, b, 'userns', key,
+							 ['env00', 'maps00', 'aio00'])))
 
 	def test_a_mutant_is_killed_only_when_every_case_it_names_fails(self):
 		m = M.Mutant('x', 'widens it', [])
