@@ -145,7 +145,7 @@ def format_patch(project: Project, kernel: Kernel, out: str) -> List[str]:
 				raise Error(f'format-patch: {p} does not apply: {msg.strip()[:200]}')
 		added = []
 		for f in project.files(*c.paths):
-			if f.startswith(SERIES_DIR + '/'):
+			if f.startswith((SERIES_DIR + '/', T.RFC_DIR + '/')):
 				continue
 			dst = os.path.join(work, f)
 			os.makedirs(os.path.dirname(dst), exist_ok=True)
