@@ -3,7 +3,10 @@
 """Real workloads checkpointed and restored by a user, timed, and judged
 by what the workload itself answers afterwards.
 
-	workloads_test.py CRIU TOOLS_DIR [--runs N] [--json FILE] [--caps CAPS] [NAME...]
+	workloads_test.py CRIU TOOLS_DIR [--runs N] [--json FILE] [--caps CAPS]
+			  [--user NAME --selinux CONTEXT] [--chunks N] [--classes DIR]
+			  [--limit S] [--trace]
+			  [NAME...]
 	(as root; prints KTAP)
 
 CRIU: a criu 3.18 or later; TOOLS_DIR holds omp_job (make -C
@@ -27,7 +30,20 @@ of all it starts and kills what is left before it ends.
  podman     Debian's podman asked to checkpoint as a user: both refuse
             today, and the test says they still do, and why;
  failed_restore  the OpenMP job restored without a supplementary group
-            it had: criu must fail, within seconds, and leave nothing.
+            it had: criu must fail, within seconds, and leave nothing;
+ mappings   a python process that maps the locale archive (setlocale) and
+            a file of /tmp it writes a counter into, shared: restored, it
+            counts on in the same file, with the same PID and mappings.
+
+With --user NAME --selinux CONTEXT (a guest with a policy loaded): the
+workloads run as NAME, an existing user with a home, in CONTEXT, as a
+login would leave it: its files are made by it under ~/crcap-work (the
+OpenMP job runs from ~/bin), its images go to ~/.criu, its terminals are
+relabelled as login relabels them, and CRIU is used where it is (setcap'd
+and labelled by the caller).  --chunks: the OpenMP job's size (an
+emulated guest is slower); --classes: Server.class built already (a
+guest has no javac); --limit: what any one command may take; --trace: a
+line for each command as it ends (a guest's log shows where one hangs).
 
 workloads/expected says what each must do (pass, or fail with what); a
 workload whose outcome differs fails, in either direction.  Figures
@@ -65,6 +81,8 @@ CAPS = 'cap_checkpoint_restore,cap_setpcap'
 LIMIT = 60		# seconds any one command may take
 CHUNKS = 48		# the OpenMP job's
 JAVA_OPTS = ['-XX:-UsePerfData', '-XX:+UseSerialGC', '-Xmx256m']
+# What runs when no NAME is given; mappings needs a locale archive (Debian's
+# locales, locale-gen), which the SELinux guests carry and a host may not.
 ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'podman', 'failed_restore')
 
 results = []
@@ -105,22 +123,50 @@ def read_expected(path=EXPECTED):
 	return out
 
 
+# Each work directory's image directory, when it is not DIR/img.
+IMAGES = {}
+
+
+def img(d):
+	return IMAGES.get(d, os.path.join(d, 'img'))
+
+
 class Env:
 	"""The user, its work directory, the copies it runs; undone by close()."""
 
-	def __init__(self, criu, tools, caps=CAPS):
+	def __init__(self, criu, tools, caps=CAPS, user=None, context=None):
 		self.caps = caps
-		self.dir = tempfile.mkdtemp(prefix='crcap-work.', dir='/var/tmp')
-		os.chmod(self.dir, 0o755)
-		subprocess.run(['useradd', '--system', '--no-create-home', '--home-dir', '/nonexistent',
-				'--shell', '/usr/sbin/nologin', USER], check=True, capture_output=True)
-		pw = pwd.getpwnam(USER)
-		self.uid, self.gid = pw.pw_uid, pw.pw_gid
-		self.criu = self.copy(criu, 'criu')
-		subprocess.run(['setcap', f'{caps}+eip', self.criu], check=True)
-		self.omp = self.copy(os.path.join(tools, 'omp_job'), 'omp_job')
-		os.chdir(self.dir)
+		self.context = context
+		self.user = user or USER
+		self.made_user = user is None
+		if self.made_user:
+			subprocess.run(['useradd', '--system', '--no-create-home', '--home-dir',
+					'/nonexistent', '--shell', '/usr/sbin/nologin', USER],
+				       check=True, capture_output=True)
+		pw = pwd.getpwnam(self.user)
+		self.uid, self.gid, self.home = pw.pw_uid, pw.pw_gid, pw.pw_dir
 		self.seq = 0
+		if self.made_user:
+			self.dir = tempfile.mkdtemp(prefix='crcap-work.', dir='/var/tmp')
+			os.chmod(self.dir, 0o755)
+			self.criu = self.copy(criu, 'criu')
+			subprocess.run(['setcap', f'{caps}+eip', self.criu], check=True)
+			self.omp = self.copy(os.path.join(tools, 'omp_job'), 'omp_job')
+		else:	# the user's own files, made by the user
+			self.dir = os.path.join(pw.pw_dir, 'crcap-work')
+			self.images = os.path.join(pw.pw_dir, '.criu')
+			self.user_run(['mkdir', '-p', self.dir, self.images, f'{pw.pw_dir}/bin'])
+			self.criu = criu
+			self.omp = f'{pw.pw_dir}/bin/omp_job'
+			self.user_run(['cp', os.path.join(tools, 'omp_job'), self.omp])
+		os.chdir(self.dir)
+
+	def user_run(self, cmd):
+		p = subprocess.run(self.as_user(cmd), capture_output=True, text=True,
+				   stdin=subprocess.DEVNULL, timeout=LIMIT)
+		if p.returncode:
+			raise OSError(f'{shlex.join(cmd)} as {self.user}: exit {p.returncode} '
+				      f'{p.stdout}{p.stderr}')
 
 	def copy(self, src, name):
 		dst = os.path.join(self.dir, name)
@@ -135,9 +181,13 @@ class Env:
 			if subprocess.run(['pgrep', '-U', str(self.uid)],
 					  capture_output=True).returncode != 0:
 				break
-		subprocess.run(['userdel', USER], capture_output=True)
 		os.chdir('/')
-		shutil.rmtree(self.dir, ignore_errors=True)
+		if self.made_user:
+			subprocess.run(['userdel', USER], capture_output=True)
+			shutil.rmtree(self.dir, ignore_errors=True)
+		else:
+			shutil.rmtree(self.dir, ignore_errors=True)
+			shutil.rmtree(self.images, ignore_errors=True)
 
 	def output(self, path):
 		"""A file the user's process writes (and its restore reopens)."""
@@ -145,15 +195,48 @@ class Env:
 		os.fchown(f.fileno(), self.uid, self.gid)
 		return f
 
+	def spawn(self, cmd, out, **kw):
+		"""CMD as the user, its output to the file OUT.  With a context,
+		the user opens it (and /dev/null), as the user's shell would: no
+		descriptor of ours is the user's to use."""
+		if not self.context:
+			return subprocess.Popen(self.as_user(cmd), stdin=subprocess.DEVNULL,
+						stdout=self.output(out), stderr=subprocess.STDOUT, **kw)
+		cmd = [shutil.which(cmd[0]) or cmd[0], *cmd[1:]]
+		return subprocess.Popen(self.as_user(
+			['sh', '-c', 'out=$1; shift; exec "$@" </dev/null >"$out" 2>&1', 'sh', out, *cmd]),
+			stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+			stderr=subprocess.DEVNULL, **kw)
+
 	def workdir(self, name):
 		self.seq += 1
-		return user_workdir(self.dir, self.seq, name, self.uid, self.gid)
+		if not self.context and self.made_user:
+			return user_workdir(self.dir, self.seq, name, self.uid, self.gid)
+		d = os.path.join(self.dir, f'{self.seq:02d}-{name}')
+		IMAGES[d] = os.path.join(self.images, f'{self.seq:02d}-{name}')
+		self.user_run(['mkdir', d, IMAGES[d]])
+		return d
 
-	def as_user(self, cmd):
-		return ['runuser', '-u', USER, '--', *cmd]
+	def as_user(self, cmd, tty=False):
+		"""CMD as the user.  With a context, as a login leaves the user:
+		its groups, its HOME, its context entered through its shell (the
+		user domain's entry point; criu's own domain is entered from
+		there), and, unless CMD runs on a TTY we hand it, standard
+		descriptors its shell opened (/dev/null), not ours."""
+		if not self.context:
+			return ['runuser', '-u', self.user, '--', *cmd]
+		# Programs by their paths: a busybox sh runs its own applets
+		# before the PATH's (its setsid has no -f).
+		cmd = [shutil.which(cmd[0]) or cmd[0], *cmd[1:]]
+		cmd = [shutil.which('setpriv'), f'--reuid={self.uid}', f'--regid={self.gid}', '--init-groups',
+		       f'--selinux-label={self.context}', '--', 'sh', '-c',
+		       f'HOME={shlex.quote(self.home)}; export HOME; exec "$0" "$@"'
+		       + ('' if tty else ' </dev/null >/dev/null 2>&1'), *cmd]
+		# Not even our pipes at the exec that enters the user's context.
+		return cmd if tty else ['sh', '-c', 'exec "$0" "$@" </dev/null >/dev/null 2>&1', *cmd]
 
 	def dump(self, d, pid, *extra):
-		return run(self.as_user([self.criu, 'dump', '-t', str(pid), '-D', f'{d}/img',
+		return run(self.as_user([self.criu, 'dump', '-t', str(pid), '-D', img(d),
 					 '--unprivileged', '-o', 'dump.log', '-v4', *extra]))
 
 	def dump_gone(self, d, pid):
@@ -167,32 +250,38 @@ class Env:
 		return '', td
 
 	def restore_cmd(self, d, *extra):
-		return self.as_user([self.criu, 'restore', '-D', f'{d}/img', '--unprivileged',
-				     '-d', '-o', 'restore.log', '-v4', *extra])
+		return self.as_user([self.criu, 'restore', '-D', img(d), '--unprivileged',
+				     '-d', '-o', 'restore.log', '-v4', *extra], '--shell-job' in extra)
 
 
-def run(cmd, limit=LIMIT):
-	"""(exit status, output, seconds)."""
+def run(cmd, limit=None):
+	"""(exit status, output, seconds); with --trace, a line for each."""
+	limit = limit or LIMIT
 	t = time.monotonic()
 	try:
 		p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit,
 				   stdin=subprocess.DEVNULL)
-		return p.returncode, p.stdout + p.stderr, time.monotonic() - t
+		rc, out = p.returncode, p.stdout + p.stderr
 	except subprocess.TimeoutExpired:
-		return 'timeout', f'{shlex.join(cmd[:6])}... did not finish in {limit}s', limit
+		rc, out = 'timeout', f'{shlex.join(cmd[:6])}... did not finish in {limit}s'
+	if TRACE:
+		what = [a for a in cmd if a in ('dump', 'restore')]
+		print(f'# trace: {" ".join(what) or cmd[-1][:40]}: exit {rc} in '
+		      f'{time.monotonic() - t:.1f} s', flush=True)
+	return rc, out, time.monotonic() - t
 
 
 def log_errors(d, name, n=4):
 	try:
-		with open(os.path.join(d, 'img', name), errors='replace') as f:
+		with open(os.path.join(img(d), name), errors='replace') as f:
 			lines = [ln.rstrip() for ln in f if 'Error' in ln]
 		return '\n'.join(lines[-n:])
 	except OSError:
 		return ''
 
 
-def wait_for(fn, limit=LIMIT, step=0.01):
-	end = time.monotonic() + limit
+def wait_for(fn, limit=None, step=0.01):
+	end = time.monotonic() + (limit or LIMIT)
 	while time.monotonic() < end:
 		v = fn()
 		if v:
@@ -250,22 +339,24 @@ def ask(port):
 
 def workload_jvm(env, runs):
 	java = shutil.which('java')
-	if not java or not shutil.which('javac'):
+	if CLASSES and java:
+		classes = CLASSES
+	elif not java or not shutil.which('javac'):
 		return 'fail', 'no java/javac (Debian: openjdk-17-jdk-headless)'
-	classes = os.path.join(env.dir, 'classes')
-	rc, out, _ = run(['javac', '-d', classes, os.path.join(HERE, 'workloads', 'Server.java')])
-	if rc != 0:
-		return 'fail', f'javac: {out.strip()[-300:]}'
+	else:
+		classes = os.path.join(env.dir, 'classes')
+		rc, out, _ = run(['javac', '-d', classes,
+				  os.path.join(HERE, 'workloads', 'Server.java')])
+		if rc != 0:
+			return 'fail', f'javac: {out.strip()[-300:]}'
 	port = free_port()
 	cold, last = [], None
 	for r in range(runs):
 		d = env.workdir(f'jvm-{r}')
 		t = time.monotonic()
 		# setsid -f: a session of its own, as a server is; PID from its answer
-		subprocess.Popen(env.as_user(['setsid', '-f', java, *JAVA_OPTS, '-cp', classes,
-					      'Server', str(port)]),
-				 stdin=subprocess.DEVNULL, stdout=env.output(f'{d}/java.out'),
-				 stderr=subprocess.STDOUT, cwd=d)
+		env.spawn(['setsid', '-f', java, *JAVA_OPTS, '-cp', classes, 'Server', str(port)],
+			  f'{d}/java.out', cwd=d)
 		got = wait_for(lambda: ask(port))
 		if not got:
 			return 'fail', f'the server never answered: {open(f"{d}/java.out").read()[-300:]}'
@@ -302,7 +393,7 @@ def workload_jvm(env, runs):
 	bench('jvm', 'cold start -> first answer', cold)
 	bench('jvm', 'restore -> first answer', restored)
 	bench('jvm', 'dump', [td])
-	bench('jvm', 'image', [du(f'{d}/img') / 1e6], 'MB')
+	bench('jvm', 'image', [du(img(d)) / 1e6], 'MB')
 	return 'pass', (f'cold start {statistics.median(cold):.2f} s, restore '
 			f'{statistics.median(restored):.2f} s (medians of {runs})')
 
@@ -339,9 +430,7 @@ OMP_ENV = dict(os.environ, OMP_NUM_THREADS='4')
 
 
 def start_job(env, d):
-	subprocess.Popen(env.as_user(['setsid', '-f', env.omp, d, str(CHUNKS)]),
-			 stdin=subprocess.DEVNULL, stdout=env.output(f'{d}/job.out'),
-			 stderr=subprocess.STDOUT, env=OMP_ENV)
+	env.spawn(['setsid', '-f', env.omp, d, str(CHUNKS)], f'{d}/job.out', env=OMP_ENV)
 	return wait_for(lambda: read(f'{d}/pid').strip())
 
 
@@ -404,6 +493,10 @@ class Terminal:
 		self.master, self.slave = os.openpty()
 		os.fchown(self.slave, env.uid, env.gid)
 		self.name = os.ttyname(self.slave)
+		if env.context:		# as login's type_change does
+			user = env.context.split(':')[0]
+			os.setxattr(self.name, 'security.selinux',
+				    f'{user}:object_r:user_devpts_t:s0'.encode())
 		self.text = ''
 
 	def ticks(self, limit=0.0):
@@ -429,7 +522,8 @@ def workload_bash_job(env, runs):
 	for r in range(runs):
 		d = env.workdir(f'bash-{r}')
 		t1 = Terminal(env)
-		job = subprocess.Popen(env.as_user(['bash', '--norc', '--noprofile', '-c', BASH_LOOP]),
+		job = subprocess.Popen(env.as_user(['bash', '--norc', '--noprofile', '-c', BASH_LOOP],
+						   tty=True),
 				       stdin=t1.slave, stdout=t1.slave, stderr=t1.slave,
 				       preexec_fn=_on_terminal(t1.slave))
 		t = time.monotonic()
@@ -650,7 +744,7 @@ def workload_failed_restore(env, runs):
 			return 'fail', 'the restore without the group succeeded'
 		if rc == 'timeout':
 			return 'fail', f'the failing restore hung: {out}'
-		if 'Restoring FAILED' not in read(f'{d}/img/restore.log'):
+		if 'Restoring FAILED' not in read(f'{img(d)}/restore.log'):
 			return 'fail', f'restore exited {rc} without "Restoring FAILED"'
 		if left:
 			return 'fail', f'restore exited {rc} and left PID {pid} running'
@@ -661,15 +755,103 @@ def workload_failed_restore(env, runs):
 		subprocess.run(['groupdel', FAIL_GROUP], capture_output=True)
 
 
+# ---- mappings: the locale archive, a file of /tmp ------------------------------
+
+MAPPER = r'''
+import locale, mmap, os, sys, time
+locale.setlocale(locale.LC_ALL, '')
+d, path = sys.argv[1], sys.argv[2]
+fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, mmap.PAGESIZE)
+m = mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED)
+os.close(fd)
+with open(os.path.join(d, 'pid'), 'w') as f:
+	f.write(f'{os.getpid()} {locale.getlocale()}')
+while True:
+	m[:8] = (int.from_bytes(m[:8], 'little') + 1).to_bytes(8, 'little')
+	time.sleep(0.02)
+'''
+
+
+def workload_mappings(env, runs):
+	"""MAPPER under LOCALE: its maps must hold the locale archive and its
+	file of /tmp before the dump and after the restore; the restored
+	process goes on counting in that file, under its PID."""
+	locale_env = dict(os.environ, LANG=LOCALE, LC_ALL=LOCALE)
+	dumps, restores = [], []
+	for r in range(runs):
+		d = env.workdir(f'mappings-{r}')
+		tmp = f'/tmp/crcap-mappings-{env.uid}-{r}'
+		env.spawn(['setsid', '-f', 'python3', '-c', MAPPER, d, tmp], f'{d}/out', env=locale_env)
+		pid = wait_for(lambda: read(f'{d}/pid').split(' ')[0])
+		if not pid:
+			return 'fail', f'the process did not start: {read(f"{d}/out")[-300:]}'
+		maps = read(f'/proc/{pid}/maps')
+		want = ('locale-archive', tmp)
+		missing = [w for w in want if w not in maps]
+		if missing:
+			kill(pid)
+			return 'fail', f'it does not map {" ".join(missing)} ({read(f"{d}/pid")})'
+		why, td = env.dump_gone(d, pid)
+		if why:
+			return 'fail', why
+		with open(tmp, 'rb') as f:
+			at = int.from_bytes(f.read(8), 'little')
+		rc, out, tr = run(env.restore_cmd(d))
+		if rc != 0:
+			return 'fail', f'restore exited {rc}: {out.strip()[-200:]}\n' + \
+				log_errors(d, 'restore.log')
+		maps = read(f'/proc/{pid}/maps')
+		grew = wait_for(lambda: int.from_bytes(open(tmp, 'rb').read(8), 'little') > at + 5,
+				limit=10)
+		kill(pid)
+		os.unlink(tmp)
+		missing = [w for w in want if w not in maps]
+		if missing:
+			return 'fail', f'restored, it does not map {" ".join(missing)}'
+		if not grew:
+			return 'fail', f'restored, it does not count on in {tmp} (at {at})'
+		dumps.append(td)
+		restores.append(tr)
+	bench('mappings', 'dump', dumps)
+	bench('mappings', 'restore', restores)
+	return 'pass', f'{runs} times restored mapping the locale archive and {tmp}, counting on'
+
+
 WORKLOADS = {'jvm': workload_jvm, 'openmp': workload_openmp,
 	     'bash_job': workload_bash_job, 'container': workload_container,
 	     'runc': workload_runc, 'podman': workload_podman,
-	     'failed_restore': workload_failed_restore}
+	     'failed_restore': workload_failed_restore, 'mappings': workload_mappings}
+# The locale the mappings workload sets (its archive: Debian's locales).
+LOCALE = 'en_US.UTF-8'
+CLASSES = None
+TRACE = False
+
+
+def option(args, name):
+	"""The value of option NAME, taken out of ARGS (None: not given)."""
+	if name not in args:
+		return None
+	i = args.index(name)
+	value = args[i + 1]
+	del args[i:i + 2]
+	return value
 
 
 def main():
+	global CHUNKS, CLASSES, LIMIT, TRACE
 	args = sys.argv[1:]
 	runs, jpath, caps = 5, None, CAPS
+	user, context = option(args, '--user'), option(args, '--selinux')
+	CHUNKS = int(option(args, '--chunks') or CHUNKS)
+	CLASSES = option(args, '--classes')
+	TRACE = '--trace' in args
+	if TRACE:
+		args.remove('--trace')
+	LIMIT = int(option(args, '--limit') or LIMIT)
+	if bool(user) != bool(context):
+		print('1..0 # SKIP --user and --selinux go together')
+		return 4
 	if '--caps' in args:	# another set: what the workloads need
 		i = args.index('--caps')
 		caps = args[i + 1]
@@ -697,9 +879,10 @@ def main():
 		print(f'1..0 # SKIP no such workload (or no line in {EXPECTED}): {" ".join(unknown)}')
 		return 1
 	ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-	env = Env(criu, tools, caps)
+	env = Env(criu, tools, caps, user, context)
 	try:
-		print(f'# criu {criu} ({caps}), user {USER} ({env.uid}), {runs} runs each')
+		print(f'# criu {criu} ({caps}), user {env.user} ({env.uid}'
+		      + (f', {context}' if context else '') + f'), {runs} runs each')
 		for name in names:
 			t = time.monotonic()
 			try:

@@ -6,8 +6,10 @@
 # program (kselftest.checkpoint_restore.set_tid_test), a check
 # (selinux.criu_enforcing) or information (info.*).
 #
-# CRCAP_DEBIAN_MODE=ablation (set by the job before it sources this):
-# only the policy ablation.
+# CRCAP_DEBIAN_MODE (set by the job before it sources this): ablation,
+# only the policy ablation; workloads, only the workloads users checkpoint
+# (CRCAP_WORKLOADS, workloads_test.py's names), each as the user in
+# user_t with the AVCs it logged.
 
 G=/usr/lib/crcap
 K=$G/bin/kselftest
@@ -15,18 +17,23 @@ K=$G/bin/kselftest
 crcap_info kernel "$(uname -r) $(cat /proc/version)"
 crcap_info lsm "$(cat /sys/kernel/security/lsm)"
 
-ABLATION=
-[ "${CRCAP_DEBIAN_MODE:-}" = ablation ] && ABLATION=1
+ABLATION=''
+WORKLOADS=''
+case ${CRCAP_DEBIAN_MODE:-} in
+ablation) ABLATION=1 ;;
+workloads) WORKLOADS=1 ;;
+esac
+ONLY=$ABLATION$WORKLOADS
 
 # 1. The selftests and crcheck: SELinux is on, with no policy yet.
 # The programs the install lists (kselftest-list.txt: "dir:program");
 # selinux_test needs the UML guests' test policy, not Debian's.
-[ -n "$ABLATION" ] || while IFS=: read -r dir t; do
+[ -n "$ONLY" ] || while IFS=: read -r dir t; do
 	[ "$t" = selinux_test ] && continue
 	cd "$K/$dir" && crcap_item "kselftest.$dir.$t" timeout -s KILL 300 "./$t"
 done <"$K/kselftest-list.txt"
 cd /
-[ -n "$ABLATION" ] || crcap_item crcheck "$G/bin/crcheck_test.sh" "$G/bin/crcheck"
+[ -n "$ONLY" ] || crcap_item crcheck "$G/bin/crcheck_test.sh" "$G/bin/crcheck"
 crcap_info selftests_done "$(cut -d' ' -f1 /proc/uptime)"
 
 # 2. Debian's policy with the criu module, enforcing: the user checkpoints
@@ -69,6 +76,36 @@ selinux_case() {
 	umount /home/crcap
 }
 
+# 4. The workloads users checkpoint, as the user in user_t with its home,
+# each with the AVCs it logged (none may be).  A word of CRCAP_WORKLOADS
+# is NAME, or NAME:BOOLEAN, a tunable of the policy the workload needs
+# (on for it alone).
+setbool() {
+	echo "$2" >"/sys/fs/selinux/booleans/$1" && echo 1 >/sys/fs/selinux/commit_pending_bools
+}
+
+workloads() {
+	mount -t tmpfs -o rootcontext=user_u:object_r:user_home_dir_t:s0,mode=0700,uid=1000,gid=1000 home /home/crcap
+	for spec in $CRCAP_WORKLOADS; do
+		w=${spec%%:*}
+		b=''
+		[ "$w" = "$spec" ] || b=${spec#*:}
+		if [ -n "$b" ]; then
+			crcap_item "workload.$w.tunable" setbool "$b" 1 || continue
+		fi
+		crcap_dmesg_clear
+		# -B: no __pycache__ of ours on the root (a denial of the guest's)
+		crcap_item "workload.$w" timeout -s KILL "$((CRCAP_WORKLOAD_LIMIT * 4))" \
+			python3 -B "$G/workloads/workloads_test.py" /usr/sbin/criu "$G/bin" \
+			--user crcap --selinux user_u:user_r:user_t:s0 --runs 1 --chunks 16 \
+			--limit "$CRCAP_WORKLOAD_LIMIT" --classes "$G/workloads/classes" --trace "$w"
+		sleep 1		# kauditd's lines reach the log after the denial
+		crcap_item "workload.$w.avc" sh -c 'dmesg | grep "avc: " || true'
+		[ -z "$b" ] || setbool "$b" 0
+	done
+	umount /home/crcap
+}
+
 mkdir -p /home/crcap
 mount -t selinuxfs selinuxfs /sys/fs/selinux
 if crcap_item selinux.load_policy load criu; then
@@ -80,6 +117,10 @@ if crcap_item selinux.load_policy load criu; then
 	mount -t tmpfs -o rootcontext=user_u:object_r:user_home_dir_t:s0,mode=0700,uid=1000,gid=1000 home /home/crcap
 	crcap_item selinux.context sh -c '. /tmp/as_user; as_user cat /proc/self/attr/current; echo'
 	umount /home/crcap
+	if [ -n "$WORKLOADS" ]; then
+		workloads
+		exit 0
+	fi
 	# 3. The policy ablation: the module without each of its rules
 	# in turn; the enforcing case must fail without every one.
 	# First the module as it is, which must pass here: else failing

@@ -175,7 +175,8 @@ def cmd_debian(c: Stages) -> int:
 		st.add(c.build_all(k))
 	if c.req.quick:		# one kernel, as "test" boots it, and its rules
 		return finish(c, st.add(c.debian([k for k in ks if k.debian],
-						  Q.IN_TEST_RULES, Q.IN_TEST_KERNELS)))
+						  Q.IN_TEST_RULES, Q.IN_TEST_KERNELS,
+						  Q.IN_TEST_WORKLOADS)))
 	return finish(c, st.add(c.debian([k for k in ks if k.debian])))
 
 

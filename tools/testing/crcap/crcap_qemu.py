@@ -417,7 +417,7 @@ def make_root(project_top: str, d: str, kselftests: List[str], tools: str, criu:
 	# What crcheck_test.sh runs, as Debian has them.
 	tools_needed = ('setcap', 'setfiles') if not full else \
 		('bash', 'setpriv', 'unshare', 'mount', 'umount', 'setcap', 'getcap',
-		 'setfiles', 'python3')
+		 'setfiles', 'python3', 'setsid', 'pkill', 'pgrep')
 	for tool in tools_needed:
 		host = shutil.which(tool, path='/usr/sbin:/usr/bin:/sbin:/bin')
 		if not host:
@@ -460,7 +460,65 @@ def make_root(project_top: str, d: str, kselftests: List[str], tools: str, criu:
 
 ROOT_PACKAGES = ('busybox-static', 'bash', 'util-linux', 'mount', 'libcap2-bin',
 		 'policycoreutils', 'python3.11-minimal', 'libpython3.11-stdlib', 'libc6',
-		 'libselinux1', 'libcap2')
+		 'libselinux1', 'libcap2', 'procps')
+
+
+# ---- the workloads guest ---------------------------------------------------
+
+WORKLOADS_DIR = 'tools/checkpoint_restore'	# workloads_test.py and its files
+JAVA_HOME = '/usr/lib/jvm/java-17-openjdk-amd64'
+# What the guest's java needs of JAVA_HOME: no jmods, headers, sources, nor
+# the libraries of a display.
+_JAVA_SKIP = ('jmods', 'include', 'man', 'legal', 'docs', 'src.zip', 'ct.sym',
+	      'libawt_xawt.so', 'libatk-wrapper.so', 'libjawt.so', 'libsplashscreen.so')
+# The locale the mappings workload runs under, built into an archive here
+# with Debian's locales (localedef): the host need not have one.
+GUEST_LOCALE = ('en_US', 'UTF-8', 'en_US.UTF-8')
+# The workloads the SELinux guests run, in this order; "test" runs
+# IN_TEST_WORKLOADS.  Only in 6.12's kernels: in 6.1 criu --shell-job
+# needs CAP_SYS_ADMIN for TIOCSLCKTRMIOS (CAP_CHECKPOINT_RESTORE since
+# 6.8), which no policy changes.  The JVM is not among them yet: Debian's
+# policy runs java in java_t, one domain for every role, which is not the
+# user domain criu_role_template() lets criu dump, and java_t is denied
+# execmem unless Debian's allow_java_execstack is on (measured 2026-12-06:
+# the server never answers; java_t denied write to its output in ~ and
+# process execmem).
+GUEST_WORKLOADS = ('mappings', 'bash_job', 'openmp')
+IN_TEST_WORKLOADS = GUEST_WORKLOADS
+# The tunable of the criu module each needs, on for it alone: the files of
+# the user's home a task had open or mapped (its output, its data) and
+# ~/bin's programs.  bash_job has none: the module as it is by default.
+WORKLOAD_TUNABLES = {'mappings': 'criu_restore_user_home_files',
+		     'openmp': 'criu_restore_user_home_files'}
+WORKLOAD_SERIES = ('6.12',)
+WORKLOAD_LIMIT = 240	# seconds any one command of a workload may take (TCG)
+
+
+def workloads_root(project_top: str, d: str, build: str) -> Root:
+	"""What the workloads guest adds to the Debian root (make_root):
+	workloads_test.py and what it runs -- Debian's java with Server.class
+	built here (the guest has no javac), the OpenMP job, a locale archive
+	(util-linux's setsid and procps' pkill are make_root()'s)."""
+	r = Root(d)
+	here = os.path.join(project_top, 'tools/checkpoint_restore')
+	for f in ('workloads_test.py', 'criu_test.py', 'workloads/expected'):
+		r.add(os.path.join(here, f), f'{GUEST_DIR}/workloads/{f}')
+	r.add(os.path.join(build, 'tools', 'omp_job'), f'{GUEST_DIR}/bin/omp_job')
+	if not os.path.isdir(JAVA_HOME) or not shutil.which('javac'):
+		raise Error(f'no {JAVA_HOME} with javac (scripts/crcap deps)')
+	shutil.copytree(JAVA_HOME, r.path(JAVA_HOME), symlinks=True,
+			ignore=lambda dp, names: [n for n in names if n in _JAVA_SKIP])
+	for dp, _, fs in os.walk(r.path(JAVA_HOME)):
+		r.elves += [os.path.join(dp, f) for f in fs if f.endswith('.so') or f == 'java']
+	r.add('/etc/java-17-openjdk')
+	os.symlink(f'{JAVA_HOME}/bin/java', r.path('/usr/bin/java'))
+	classes = r.path(f'{GUEST_DIR}/workloads/classes')
+	util.run(['javac', '-d', classes, os.path.join(here, 'workloads/Server.java')])
+	os.makedirs(r.path('/usr/lib/locale'), exist_ok=True)
+	src, charset, name = GUEST_LOCALE
+	util.run(['localedef', '-i', src, '-c', '-f', charset, '--prefix', r.d, name])
+	r.add_libs()
+	return r
 
 
 def tree_digest(h, path: str) -> None:
@@ -620,6 +678,34 @@ def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 		t.log.append(f'boot {boot.lines[0]} s, all results at {done.lines[0]} s '
 			     f'(guest clock); qemu ran {run.seconds:.1f} s')
 	return [x.finish() for x in (ks, c3, cr, se, g)]
+
+
+def workloads_job(names: Sequence[str], limit: float) -> str:
+	"""The workloads guest's job: NAMES (workloads_test.py's), each with
+	LIMIT seconds for any one of its commands."""
+	words = [f'{w}:{WORKLOAD_TUNABLES[w]}' if w in WORKLOAD_TUNABLES else w for w in names]
+	return (f'CRCAP_DEBIAN_MODE=workloads\nCRCAP_WORKLOADS={shlex.quote(" ".join(words))}\n'
+		f'CRCAP_WORKLOAD_LIMIT={limit:.0f}\n' + JOB)
+
+
+def workloads_verdicts(k: DebianKernel, run: G.GuestRun, names: Sequence[str]) -> List[Test]:
+	"""<kernel>.workloads: each workload as workloads_test.py judged it
+	(against workloads/expected), then the denials it logged: none may be
+	(enforcing, a denial is what stopped it; permissive, what would)."""
+	s = Test(f'{k.name}.workloads')
+	for w in names:
+		s.add(run.program(f'workload.{w}', w))
+		b = run.blocks.get(f'workload.{w}.avc')
+		if b is None:
+			continue
+		avc = sorted(set(denials(b.lines)))
+		t = s.add(Test(f'{w}_logs_no_denial', Status.PASS if not avc else Status.FAIL,
+			       '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
+		t.log += [' '.join(a) for a in avc]
+	if not s.subtests:
+		s.add(Test('workloads', Status.CRASHED if run.failure else Status.FAIL,
+			   'no workload reported' + (f' ({run.failure})' if run.failure else '')))
+	return [s.finish(), G.health([run], f'{k.name}.workloads')]
 
 
 def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]]) -> Test:

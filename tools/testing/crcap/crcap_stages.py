@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import re
 import time
 from dataclasses import dataclass, field
@@ -69,8 +70,9 @@ DEBIAN_PACKAGES = [
 	# the census: zdtm, and the kernel's refusals traced; what its root
 	# guest carries of the host
 	*CEN.PACKAGES, *Q.ZDTM_PACKAGES,
-	# its workloads: a JVM from source; the container engines that refuse
-	'openjdk-17-jdk-headless', 'runc', 'podman',
+	# its workloads: a JVM from source; the container engines that refuse;
+	# in the SELinux guests, a locale archive (localedef) and procps' pkill
+	'openjdk-17-jdk-headless', 'runc', 'podman', 'locales', 'procps',
 ]
 
 
@@ -290,13 +292,15 @@ class Stages:
 	# ---------------------------------------------------------- Debian's kernels
 
 	def debian(self, kernels: List[T.Kernel], blocks: Optional[Sequence[str]] = None,
-		   flavours: Optional[Sequence[Tuple[str, str]]] = None) -> Stage:
+		   flavours: Optional[Sequence[Tuple[str, str]]] = None,
+		   workloads: Sequence[str] = Q.GUEST_WORKLOADS) -> Stage:
 		"""Debian's own 6.1 and 6.12 kernels (every flavour, or the
 		(series, flavour) pairs FLAVOURS) under QEMU: the selftests built
 		from Debian's tree of the same series, crcheck, and criu under
 		Debian's reference policy with the criu module, enforcing
 		(crcap_qemu.py), then the policy ablation (of the rules BLOCKS, or
-		of every rule)."""
+		of every rule) beside the WORKLOADS users checkpoint, enforcing,
+		in a guest of each kernel Q.WORKLOAD_SERIES names."""
 		st = Stage()
 		t0 = time.monotonic()
 		trees = {k.name: k for k in kernels}
@@ -345,7 +349,49 @@ class Stages:
 			st.tests += Q.verdicts(k, run)
 			st.timings[f'{k.name} guest'] = run.seconds
 		st.timings['Debian kernel guests'] = time.monotonic() - t0
-		return st.add(self.policy_ablation(ks[0], criu, pols['criu'], blocks))
+		# Two guests at a time again: the ablation beside the workloads.
+		wk = [k for k in ks if k.series in Q.WORKLOAD_SERIES] if workloads else []
+		try:
+			initrd = self.workloads_initrd(base) if wk else ''
+		except Error as e:
+			st.tests.append(Test('debian.workloads', subtests=[
+				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish())
+			wk = []
+		for got in G.parallel([lambda: self.policy_ablation(ks[0], criu, pols['criu'], blocks),
+				       *[lambda k=k: self.debian_workloads(k, initrd, workloads)
+					 for k in wk]], 2):
+			st.add(got)
+		return st
+
+	def workloads_initrd(self, base: str) -> str:
+		"""The Debian root BASE with what the workloads need (kept)."""
+		part = os.path.join(self.build, 'debian-workloads.gz')
+		key = Q.root_key(self.top, [os.path.join(self.top, Q.WORKLOADS_DIR), os.path.join(
+			self.build, 'tools', 'omp_job'), Q.JAVA_HOME], True)
+		if not Q.kept(part, key):
+			d = os.path.join(self.build, 'debian-workloads-root')
+			Q.workloads_root(self.top, d, self.build).cpio(part)
+			shutil.rmtree(d, ignore_errors=True)
+			Q.keep(part, key)
+		initrd = os.path.join(self.build, 'debian-workloads-initrd.gz')
+		Q.concat([base, part], initrd)
+		return initrd
+
+	def debian_workloads(self, k: Q.DebianKernel, initrd: str, names: Sequence[str]) -> Stage:
+		"""The workloads users checkpoint (workloads_test.py NAMES), in a
+		guest of Debian's kernel K with Debian's policy and the criu
+		module enforcing, as the user in user_t: each must do what
+		workloads/expected says and log no denial."""
+		t = time.monotonic()
+		limit = Q.WORKLOAD_LIMIT
+		g = Q.guest(k, initrd, self.req.timeout or 120 + 4 * limit * len(names))
+		g.mem = '3072'
+		run = g.boot(os.path.join(self.results, f'{k.name}-workloads'),
+			     Q.workloads_job(names, limit), name=f'{k.name}-workloads')
+		say(f'{k.name}: workloads guest done in {run.seconds:.1f} s '
+		    f'({run.failure or f"exit {run.exit}"})')
+		return Stage(Q.workloads_verdicts(k, run, names),
+			     {f'{k.name} workloads': time.monotonic() - t})
 
 	def policy_ablation(self, k: Q.DebianKernel, criu: str, base: str,
 			    only: Optional[Sequence[str]] = None) -> Stage:
@@ -519,7 +565,7 @@ class Stages:
 			st.add(census.join())
 		if not self.req.quick and len(kernels) > 1:
 			st.add(self.debian([k for k in kernels if k.debian], Q.IN_TEST_RULES,
-					   Q.IN_TEST_KERNELS))
+					   Q.IN_TEST_KERNELS, Q.IN_TEST_WORKLOADS))
 		st.timings['total'] = time.monotonic() - t0
 		return st
 

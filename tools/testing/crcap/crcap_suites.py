@@ -607,8 +607,13 @@ def refpolicy(project: Project, build: str) -> Test:
 	       '-s user_t -c cap2_userns -p checkpoint_restore', False)
 	grants('entrypoint_is_criu_exec_t',
 	       '-s user_criu_t -t criu_exec_t -c file -p entrypoint')
-	grants('criu_cannot_write_user_home', '-s criu_domain -t user_home_t -c file -p write',
-	       False)
+	# The user's home: written only under the tunable an admin turns on
+	# (a conditional rule ends "[ BOOLEAN ]:True").
+	home = f'sesearch -A -s criu_domain -t user_home_t -c file -p write {pol}'
+	s.add(_check('criu_cannot_write_user_home', f'! {home} | grep -v " \\]:" | grep -q .',
+		     cwd=d))
+	s.add(_check('criu_writes_user_home_only_with_criu_restore_user_home_files',
+		     f'{home} | grep -q "criu_restore_user_home_files \\]:True"', cwd=d))
 	# The module alone (segenxml reads the test module's template calls
 	# as files to open).
 	s.add(_check('interface_docs_without_segenxml_warnings',

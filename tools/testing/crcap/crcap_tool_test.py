@@ -1264,6 +1264,7 @@ class FakeWorld:
 			mock.patch.object(Q, 'debian_kernels', self.debian_kernels),
 			mock.patch.object(Q, 'build_policy', lambda *a, **kw: self.d),
 			mock.patch.object(Q, 'make_root', lambda *a, **kw: mock.Mock()),
+			mock.patch.object(Q, 'workloads_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'busybox_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'kselftest_archive', lambda *a: None),
 			mock.patch.object(Q, 'concat', lambda *a: None),
@@ -1446,6 +1447,11 @@ class FakeWorld:
 			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
 		if 'ablation' in job:
 			return block('ablation_base') + block('ablation.ptrace', ['# outcome: dump'], 1)
+		if 'CRCAP_DEBIAN_MODE=workloads' in job:
+			names = [w.split(':')[0] for w in re.search(
+				r"CRCAP_WORKLOADS='?([a-z_: ]*)", job).group(1).split()]
+			return sum((block(f'workload.{w}', self.TAP) + block(f'workload.{w}.avc')
+				    for w in names), [])
 		out = block('kselftest.checkpoint_restore.set_tid_test', self.TAP)
 		out += block('kselftest.clone3.clone3_set_tid', self.TAP)
 		out += block('crcheck', self.TAP)
@@ -1544,7 +1550,7 @@ class MainTest(unittest.TestCase):
 		self.assertEqual({'Uml', 'Qemu'}, kinds)
 		for name in ('uml-6.12.kselftest', 'uml-6.1.kunit', '6.12.mutants',
 			     'debian-6.12-cloud-amd64.selinux', 'debian-6.1-amd64.crcheck',
-			     'debian.policy_ablation',
+			     'debian.policy_ablation', 'debian-6.12-cloud-amd64.workloads',
 			     'selfcheck.uml', 'selfcheck.qemu', 'uml-am-6.12.clone3'):
 			self.assertIn(name, out)
 		self.assertNotIn('debian-6.12-amd64', out)	# of Debian's kernels, the subset
@@ -1676,8 +1682,10 @@ class MainTest(unittest.TestCase):
 		self.assertEqual({'Qemu'}, {b[0] for b in self.world.boots})
 		for name in ('debian-6.1-amd64.kselftest', 'debian-6.1-cloud-amd64.kselftest',
 			     'debian-6.12-amd64.crcheck', 'debian-6.12-cloud-amd64.crcheck',
-			     'debian.policy_ablation'):
+			     'debian.policy_ablation', 'debian-6.12-amd64.workloads',
+			     'debian-6.12-cloud-amd64.workloads'):
 			self.assertIn(name, out)
+		self.assertNotIn('debian-6.1-amd64.workloads', out)	# 6.1: no --shell-job
 
 	def test_selfcheck(self):
 		rc, out = self.main('selfcheck')
