@@ -68,12 +68,59 @@ zdtm_user() {
 if [ -n "$CRCAP_ZDTM_CAPS" ]; then
 	crcap_item zdtm.user zdtm_user
 fi
+
+# The SELinux modes (CRCAP_ZDTM_SELINUX=permissive or enforcing): Debian's
+# policy with the criu module (crcap_qemu.build_policy()), the root
+# labelled by its file contexts, the tree the census user's home content
+# (user_home_t: a copy on a tmpfs over it, as a home is -- a user's file
+# may not live on the initramfs's root_t file system), its criu
+# criu_exec_t, zdtm's image directory ("dump") criu_image_t, the module's
+# tunable for a user's own files on; zdtm runs in user_u:user_r:user_t,
+# entered through the user's shell, and its log goes where the user may
+# write.  The denials of the run: zdtm.avc.
+USER_CONTEXT=user_u:user_r:user_t:s0
+LOG=/tmp/zdtm.log
+zdtm_selinux() {
+	pol=/usr/lib/crcap/policy/criu
+	mount -t selinuxfs selinuxfs /sys/fs/selinux || return 1
+	dd if="$pol/policy.33" of=/sys/fs/selinux/load bs=16M 2>/dev/null || return 1
+	setfiles -F -e /proc -e /sys -e "$CRCAP_ZDTM_TREE" "$pol/file_contexts" / /dev /dev/pts ||
+		return 1
+	mkdir -p /run/census-home &&
+	mount -t tmpfs -o rootcontext=user_u:object_r:user_home_dir_t:s0,mode=0755 home \
+		/run/census-home &&
+	cp -a "$CRCAP_ZDTM_TREE/." /run/census-home/ &&
+	mount --move /run/census-home "$CRCAP_ZDTM_TREE" || return 1
+	setcap "$CRCAP_ZDTM_CAPS+eip" "$CRCAP_ZDTM_TREE/criu/criu" || return 1
+	mkdir -p "$CRCAP_ZDTM_TREE/test/dump" || return 1
+	chown "$CENSUS_UID:$CENSUS_UID" "$CRCAP_ZDTM_TREE/test/dump"
+	chcon -R user_u:object_r:user_home_t:s0 "$CRCAP_ZDTM_TREE" "$R" || return 1
+	chcon -R user_u:object_r:criu_image_t:s0 "$CRCAP_ZDTM_TREE/test/dump" || return 1
+	chcon system_u:object_r:criu_exec_t:s0 "$CRCAP_ZDTM_TREE/criu/criu" || return 1
+	# Debian's booleans for what zdtm's tests do themselves as the user
+	# (maps00 execmem, socket-tcp a listening port), the module's for criu.
+	for b in criu_restore_user_home_files allow_execmem user_tcp_server; do
+		echo 1 >"/sys/fs/selinux/booleans/$b" || return 1
+	done
+	echo 1 >/sys/fs/selinux/commit_pending_bools || return 1
+	if [ "$CRCAP_ZDTM_SELINUX" = enforcing ]; then
+		echo 1 >/sys/fs/selinux/enforce || return 1
+	fi
+	echo "enforce $(cat /sys/fs/selinux/enforce)"
+	ls -Z "$CRCAP_ZDTM_TREE/criu/criu" "$CRCAP_ZDTM_TREE/test"
+}
+if [ -n "${CRCAP_ZDTM_SELINUX:-}" ]; then
+	LOG=$R/zdtm.log
+	crcap_item zdtm.selinux zdtm_selinux || exit 1
+	cd "$CRCAP_ZDTM_TREE/test" || exit 1	# the copy
+	crcap_dmesg_clear
+fi
 # SIGINT, not SIGKILL: zdtm then ends as after a ^C, its report written
 # out; SIGKILL a minute later if it does not.  As the census user: no
 # supplementary groups, nothing inheritable; in the userns mode, bash
 # stays ("&& true") to reap the namespace's orphans.
 eval "set -- $CRCAP_ZDTM_ARGS"
-export CENSUS_UID CRCAP_ZDTM_CAPS CRCAP_ZDTM_USERNS
+export CENSUS_UID CRCAP_ZDTM_CAPS CRCAP_ZDTM_USERNS CRCAP_ZDTM_SELINUX USER_CONTEXT LOG
 # shellcheck disable=SC2016 # expanded by that sh
 crcap_item zdtm.run sh -c 'limit=$1 report=$2; shift 2
 	set -- ./zdtm.py run "$@" --report "$report"
@@ -81,10 +128,24 @@ crcap_item zdtm.run sh -c 'limit=$1 report=$2; shift 2
 		if [ "${CRCAP_ZDTM_USERNS:-0}" = 1 ]; then
 			set -- unshare -Ucfpm --mount-proc -- bash -c "\"\$0\" \"\$@\" && true" "$@"
 		fi
+		label=
+		if [ -n "$CRCAP_ZDTM_SELINUX" ]; then
+			label=--selinux-label=$USER_CONTEXT
+			set -- sh -c "exec \"\$0\" \"\$@\"" "$@"
+		fi
 		set -- setpriv --reuid="$CENSUS_UID" --regid="$CENSUS_UID" --clear-groups \
-			--inh-caps=-all -- "$@"
+			--inh-caps=-all $label -- "$@"
+		# No descriptor of ours but the log at the exec into user_t.
+		[ -z "$label" ] || set -- sh -c "exec \"\$0\" \"\$@\" </dev/null" "$@"
 	fi
-	timeout -s INT -k 60 "$limit" "$@" >/tmp/zdtm.log 2>&1
-	rc=$?; tail -n 400 /tmp/zdtm.log; exit $rc' sh "$CRCAP_ZDTM_LIMIT" "$R" "$@"
+	timeout -s INT -k 60 "$limit" "$@" >"$LOG" 2>&1
+	rc=$?; tail -n 400 "$LOG"; exit $rc' sh "$CRCAP_ZDTM_LIMIT" "$R" "$@"
 crcap_info all_results "$(cut -d' ' -f1 /proc/uptime)"
 crcap_item zdtm.report cat "$R/criu-testreport.tap"
+if [ -n "${CRCAP_ZDTM_SELINUX:-}" ]; then
+	sleep 1		# kauditd's lines reach the log after the denial
+	# Each denial once, with how often (pids, inodes and times taken out).
+	# shellcheck disable=SC2016 # expanded by that sh
+	crcap_item zdtm.avc sh -c 'dmesg | grep "avc:  denied" |
+		sed "s/^.*avc:/avc:/; s/ pid=[0-9]*//; s/ ino=[0-9]*//" | sort | uniq -c || true'
+fi

@@ -186,6 +186,9 @@ def cmd_census(c: Stages) -> int:
 	modes = CEN.modes_of(c.req.modes or CEN.HOST_MODES)
 	if c.req.guest_kernel:	# in guests of that kernel: reported, not judged
 		return finish(c, RFC.census_on(c, c.req.guest_kernel, modes, c.req.tests))
+	if any(CEN.MODES[m].selinux for m in modes):
+		raise Error(f'census: {", ".join(CEN.SELINUX_MODES)} run in guests of Debian\'s '
+			    'kernels only (--kernel debian-6.12)')
 	if c.req.tests:		# those tests in each mode, no workloads
 		return finish(c, c.census(modes, {m: c.req.tests for m in modes}, workloads=False))
 	if any(m in CEN.HOST_MODES for m in modes):
@@ -294,7 +297,10 @@ _OPTIONS: Dict[str, Callable[[argparse.ArgumentParser], None]] = {
 	'modes': lambda p: p.add_argument(
 		'--mode', dest='modes', action='append', metavar='M',
 		help='a census mode (caps, userns, cr_only: on the host, the default; root: '
-		'in QEMU guests, asked for by name); repeat for more'),
+		'in QEMU guests, asked for by name; caps_selinux_permissive, caps_selinux: in '
+		'user_t under Debian\'s policy and the criu module, with --kernel debian-*; '
+		'both: each test passing permissive only is run alone to name its denial); '
+		'repeat for more'),
 	'tests': lambda p: p.add_argument(
 		'--test', dest='tests', action='append', metavar='NAME',
 		help='only this zdtm test (zdtm/static/NAME) in each mode, and no '

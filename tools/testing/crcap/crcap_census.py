@@ -80,6 +80,9 @@ class Mode:
 	userns: bool		# inside "unshare -Ucfpm --mount-proc", as CRIU's CI does
 	what: str
 	guest: bool = False	# as root, in a QEMU guest (never on the host)
+	# In user_t under Debian's policy and the criu module, "permissive" or
+	# "enforcing": only in guests of Debian's kernels ("census --kernel").
+	selinux: str = ''
 
 
 MODES: Dict[str, Mode] = {m.name: m for m in (
@@ -91,7 +94,17 @@ MODES: Dict[str, Mode] = {m.name: m for m in (
 	     'as a user, criu with cap_checkpoint_restore+eip alone'),
 	Mode('root', '', False, 'as root with zdtm\'s own set-up, inside a QEMU guest of '
 	     'Debian\'s newest 6.12 cloud kernel', guest=True),
+	Mode('caps_selinux_permissive', 'cap_checkpoint_restore,cap_setpcap', False,
+	     'as caps, in user_t under Debian\'s policy and the criu module '
+	     '(criu_restore_user_home_files on), permissive: the denials are logged',
+	     selinux='permissive'),
+	Mode('caps_selinux', 'cap_checkpoint_restore,cap_setpcap', False,
+	     'as caps_selinux_permissive, enforcing', selinux='enforcing'),
 )}
+# The SELinux modes: in guests of Debian's kernels only, permissive and
+# enforcing; a test that passes permissive and not enforcing is run again
+# alone, enforcing, to name the denial that stops it (selinux_gap()).
+SELINUX_MODES = ('caps_selinux_permissive', 'caps_selinux')
 HOST_MODES = ('caps', 'userns', 'cr_only')
 GUEST_MODES = ('root',)
 # The root guest: Debian's kernel (series, flavour), as crcap_qemu fetches it.
@@ -474,7 +487,9 @@ def run_root(top: str, build: str, k: Q.DebianKernel, tree: str, tests: Sequence
 	as every guest is (their health is the caller's to report)."""
 	if not tests:
 		return {}, []
-	initrd = Q.zdtm_initrd(top, build, tree, k)
+	selinux = mode.selinux if mode else ''
+	policy = Q.build_policy(top, build, 'criu') if selinux else None
+	initrd = Q.zdtm_initrd(top, build, tree, k, policy)
 	as_user = mode is not None and not mode.guest
 
 	def boot(i: int, chunk: List[str]) -> Tuple[List[str], G.GuestRun]:
@@ -483,9 +498,9 @@ def run_root(top: str, build: str, k: Q.DebianKernel, tree: str, tests: Sequence
 			 *(['--rootless'] if as_user else []), *extra]
 		limit = ROOT_START + ROOT_PER_TEST * len(chunk) / ROOT_PARALLEL
 		res = os.path.join(out, f'{tag}-{i:02d}')
-		job = Q.zdtm_job(args, limit, mode.caps, mode.userns) if as_user and mode \
+		job = Q.zdtm_job(args, limit, mode.caps, mode.userns, selinux) if as_user and mode \
 			else Q.zdtm_job(args, limit)
-		run = Q.zdtm_guest(k, initrd, limit + ROOT_BOOT).boot(
+		run = Q.zdtm_guest(k, initrd, limit + ROOT_BOOT, bool(selinux)).boot(
 			res, job, name=f'{tag}-{i:02d}')
 		initrd_copy = run.path('initrd.gz')
 		if os.path.exists(initrd_copy):		# the root again, with the job
@@ -653,6 +668,11 @@ class Census:
 	seconds: Dict[str, float] = field(default_factory=dict)
 	guest_kernel: str = ''		# the root guests' (GUEST_MODES)
 	guests: List[G.GuestRun] = field(default_factory=list)
+	# SELinux modes: each distinct denial their guests logged, with how
+	# often; and, per test that passed permissive only, the denials of
+	# its run alone, enforcing (selinux_gap()).
+	denials: Dict[str, List[str]] = field(default_factory=dict)
+	gap: Dict[str, List[str]] = field(default_factory=dict)
 
 
 def run(top: str, build: str, jobs: int, out: str, modes: Sequence[str],
@@ -732,7 +752,58 @@ def run_in_guests(top: str, build: str, jobs: int, k: Q.DebianKernel, out: str,
 		c.seconds[name] = time.monotonic() - t0
 		c.results[name] = got
 		c.guests += runs
+		if MODES[name].selinux:
+			c.denials[name] = logged_denials(runs)
+	if all(m in modes for m in SELINUX_MODES):
+		selinux_gap(top, build, k, tree, c, out)
 	return c
+
+
+def logged_denials(runs: Sequence[G.GuestRun]) -> List[str]:
+	"""The distinct denials of RUNS' zdtm.avc blocks ("COUNT avc: ..."),
+	as "COUNT× SOURCE TARGET CLASS { PERMS } (COMM)", most frequent first."""
+	n: Dict[str, int] = {}
+	for r in runs:
+		for line in r.blocks.get('zdtm.avc', G.Block()).lines:
+			m = re.match(r'\s*(\d+)\s+(.*)', line)
+			d = Q.denials([line])
+			if not m or not d:
+				continue
+			comm = re.search(r'comm="([^"]*)"', line)
+			key = ' '.join(d[0][:3]) + ' { ' + d[0][3] + ' }' + \
+				(f' ({comm.group(1)})' if comm else '')
+			n[key] = n.get(key, 0) + int(m.group(1))
+	return [f'{v}× {k}' for k, v in sorted(n.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def selinux_gap(top: str, build: str, k: Q.DebianKernel, tree: str, c: Census,
+		out: str) -> None:
+	"""Each test that passes permissive and not enforcing, run again
+	alone, enforcing, in a guest of its own: the denials it logged name
+	what stops it (C.gap)."""
+	perm, enf = c.results['caps_selinux_permissive'], c.results['caps_selinux']
+	for t in [t for t, o in enf.items() if o.outcome != 'pass' and t in perm
+		  and perm[t].outcome == 'pass']:
+		say(f'census: {t} passes permissive, not enforcing: alone, enforcing')
+		got, runs = run_root(top, build, k, tree, [t], out, tag=f'{k.name}-alone-{t}',
+				     mode=MODES['caps_selinux'], chunk=1)
+		c.guests += runs
+		c.gap[t] = [f'alone, enforcing: {got[t].outcome}'] + \
+			(logged_denials(runs) or ['no denial logged'])
+
+
+def selinux_lines(c: Census) -> List[str]:
+	"""The SELinux modes' part of the report."""
+	out = []
+	for mode, ds in c.denials.items():
+		out.append(f'{mode}: {len(ds)} distinct denials' + (':' if ds else ''))
+		out += [f'  {d}' for d in ds[:40]]
+	if 'caps_selinux' in c.results and 'caps_selinux_permissive' in c.results:
+		out.append(f'{len(c.gap)} tests pass permissive and not enforcing'
+			   + (':' if c.gap else ''))
+		for t, why in sorted(c.gap.items()):
+			out += [f'  {t}: {why[0]}', *[f'    {w}' for w in why[1:]]]
+	return out
 
 
 def host_differences(top: str, c: Census) -> List[str]:
@@ -742,7 +813,9 @@ def host_differences(top: str, c: Census) -> List[str]:
 	out = []
 	for mode, got in c.results.items():
 		for t, o in sorted(got.items()):
-			e = exp.get((mode, t))
+			# The SELinux modes against the host's caps lines: what the
+			# policy takes away shows.
+			e = exp.get(('caps' if MODES[mode].selinux else mode, t))
 			if e and e.outcome != o.outcome and cause_kind(e.cause) != 'flaky':
 				out.append(f'{mode} {t}: {o.outcome} on {c.kernel}, {e.outcome} on the '
 					   f'host ({(o.detail or e.cause)[:100]})')
@@ -837,6 +910,8 @@ def write_json(top: str, c: Census, path: str) -> None:
 			   'expected': exp[(m, t)].outcome if (m, t) in exp else None,
 			   'cause': exp[(m, t)].cause if (m, t) in exp else c.causes.get((m, t), '')}
 		       for t, o in got.items()}} for m, got in c.results.items()}}
+	if c.denials:
+		doc['selinux'] = {'denials': c.denials, 'passes_permissive_only': c.gap}
 	with open(path, 'w') as f:
 		json.dump(doc, f, indent=1, sort_keys=True)
 

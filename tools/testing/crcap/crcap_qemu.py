@@ -694,7 +694,9 @@ def workloads_verdicts(k: DebianKernel, run: G.GuestRun, names: Sequence[str]) -
 	(enforcing, a denial is what stopped it; permissive, what would)."""
 	s = Test(f'{k.name}.workloads')
 	for w in names:
-		s.add(run.program(f'workload.{w}', w))
+		# Not W: a test named as its one subtest reads, to kunit.py
+		# parse, as a test without subtests.
+		s.add(run.program(f'workload.{w}', f'{w}_enforcing'))
 		b = run.blocks.get(f'workload.{w}.avc')
 		if b is None:
 			continue
@@ -808,14 +810,17 @@ def kernel_modules(k: DebianKernel) -> str:
 	return out
 
 
-def zdtm_root(project_top: str, d: str, tree: str, modules: Optional[str]) -> Root:
+def zdtm_root(project_top: str, d: str, tree: str, modules: Optional[str],
+	      policy: Optional[str] = None) -> Root:
 	"""The root of the census's guests: busybox, the CRIU TREE with
 	zdtm built (at ZDTM_TREE, without what only its build needs), python3
 	with zdtm's libraries, the tools zdtm and its tests run, the kernel's
 	MODULES (None: a kernel with everything built in), and
-	crcap-zdtm-job.sh."""
+	crcap-zdtm-job.sh; with POLICY (build_policy()'s directory), that
+	policy and setfiles, for the SELinux modes."""
 	r = busybox_root(project_top, d)
-	for tool in (*ZDTM_TOOLS, *_package_programs(ZDTM_PROGRAM_PACKAGES)):
+	tools = (*ZDTM_TOOLS, *(('setfiles',) if policy else ()))
+	for tool in (*tools, *_package_programs(ZDTM_PROGRAM_PACKAGES)):
 		host = shutil.which(tool, path='/usr/sbin:/usr/bin:/sbin:/bin')
 		if not host:
 			raise Error(f'no {tool} on the host to put in the guest '
@@ -864,6 +869,12 @@ def zdtm_root(project_top: str, d: str, tree: str, modules: Optional[str]) -> Ro
 	if modules:
 		r.add(os.path.join(modules, 'lib', 'modules'), '/usr/lib/modules')
 	r.elves = [e for e in r.elves if not e.endswith('.ko.xz')]
+	if policy:
+		r.add(os.path.join(policy, 'policy.33'), f'{GUEST_DIR}/policy/criu/policy.33')
+		for f in os.listdir(policy):
+			if f.startswith('file_contexts'):
+				r.add(os.path.join(policy, f), f'{GUEST_DIR}/policy/criu/{f}')
+		r.write('/etc/selinux/config', 'SELINUX=permissive\nSELINUXTYPE=default\n')
 	r.add(os.path.join(project_top, ZDTM_JOB), f'{GUEST_DIR}/bin/crcap-zdtm-job.sh', 0o644)
 	r.add_libs()
 	r.write('/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n'
@@ -875,10 +886,12 @@ def zdtm_root(project_top: str, d: str, tree: str, modules: Optional[str]) -> Ro
 	return r
 
 
-def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel) -> str:
-	"""The census guests' initramfs for kernel K, kept and keyed on its
-	inputs (the CRIU tree, the modules, the job).  A kernel crcap built
-	(K.package empty) has no modules: what zdtm needs is built in."""
+def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel,
+		policy: Optional[str] = None) -> str:
+	"""The census guests' initramfs for kernel K (with POLICY: for the
+	SELinux modes), kept and keyed on its inputs (the CRIU tree, the
+	modules, the job, the policy).  A kernel crcap built (K.package empty)
+	has no modules: what zdtm needs is built in."""
 	modules = kernel_modules(k) if k.package else None
 	# What zdtm.py would build at its start (zdtm_test.available()), with
 	# no compiler in the guest: built here, once.
@@ -886,31 +899,39 @@ def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel) -> str
 	if not all(os.access(os.path.join(test, p), os.X_OK) for p in ('umount2', 'zdtm_ct')):
 		util.run(['make', '-C', test, 'umount2', 'zdtm_ct'], log=os.path.join(
 			build, 'zdtm-build.log'), env=dict(os.environ, MAKEFLAGS=''))
-	initrd = os.path.join(build, f'zdtm-initrd-{k.name}.gz')
+	initrd = os.path.join(build, f'zdtm-initrd-{"selinux-" if policy else ""}{k.name}.gz')
 	key = root_key(project_top, [tree, *([modules] if modules else []),
-				     os.path.join(project_top, ZDTM_JOB)], True)
+				     os.path.join(project_top, ZDTM_JOB), *([policy] if policy else [])],
+		       True)
 	if not kept(initrd, key):
-		zdtm_root(project_top, os.path.join(build, 'zdtm-root'), tree, modules).cpio(initrd)
+		zdtm_root(project_top, os.path.join(build, 'zdtm-root'), tree, modules,
+			  policy).cpio(initrd)
 		shutil.rmtree(os.path.join(build, 'zdtm-root'), ignore_errors=True)
 		keep(initrd, key)
 	return initrd
 
 
-def zdtm_job(args: Sequence[str], limit: float, caps: str = '', userns: bool = False) -> str:
+def zdtm_job(args: Sequence[str], limit: float, caps: str = '', userns: bool = False,
+	     selinux: str = '') -> str:
 	"""The guest's job: zdtm.py run ARGS in ZDTM_TREE/test, stopped
 	(SIGINT: it writes its report out) after LIMIT seconds; as root, or
 	with CAPS as the census user runs it (criu with CAPS+eip; inside
-	"unshare -Ucfpm --mount-proc" if USERNS)."""
+	"unshare -Ucfpm --mount-proc" if USERNS; in user_t under the policy,
+	SELINUX "permissive" or "enforcing", if given)."""
 	return (f'CRCAP_ZDTM_ARGS={shlex.quote(shlex.join(args))}\n'
 		f'CRCAP_ZDTM_LIMIT={limit:.0f}\n'
 		f'CRCAP_ZDTM_TREE={ZDTM_TREE}\n'
 		f'CRCAP_ZDTM_CAPS={shlex.quote(caps)}\n'
 		f'CRCAP_ZDTM_USERNS={int(userns)}\n'
+		f'CRCAP_ZDTM_SELINUX={selinux}\n'
 		f'. {GUEST_DIR}/bin/crcap-zdtm-job.sh\n')
 
 
-def zdtm_guest(k: DebianKernel, initrd: str, timeout: float) -> G.Qemu:
+def zdtm_guest(k: DebianKernel, initrd: str, timeout: float, selinux: bool = False) -> G.Qemu:
 	"""Debian's kernel K with the default LSMs (zdtm does not load a
-	policy), memory for the root (~0.3 GB) and for the images zdtm's
-	dumps leave in it."""
-	return G.Qemu(k.vmlinuz, initrd, timeout, mem='3072', smp=2)
+	policy), or with SELinux and the audit log the SELinux modes need;
+	memory for the root (~0.3 GB) and for the images zdtm's dumps leave
+	in it."""
+	append = 'lsm=lockdown,capability,yama,selinux audit=1 audit_backlog_limit=8192' \
+		if selinux else ''
+	return G.Qemu(k.vmlinuz, initrd, timeout, mem='3072', smp=2, append=append)

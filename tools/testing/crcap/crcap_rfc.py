@@ -624,6 +624,9 @@ def census_on(c, spec: str, modes: Sequence[str], tests: Optional[Sequence[str]]
 	from crcap_stages import Stage
 	t = time.monotonic()
 	k = guest_kernel(c, spec)
+	if not k.package and any(CEN.MODES[m].selinux for m in modes):
+		raise Error(f'census --kernel {spec}: the SELinux modes run in Debian\'s kernels '
+			    '(debian-6.12, debian-6.1), under Debian\'s policy')
 	out = os.path.join(c.results, 'census', k.name)
 	cen = CEN.run_in_guests(c.top, c.build, c.jobs, k, out, modes, tests or None)
 	st = Stage([G.health(cen.guests, f'census.{k.name}')], {'census': time.monotonic() - t})
@@ -632,6 +635,7 @@ def census_on(c, spec: str, modes: Sequence[str], tests: Optional[Sequence[str]]
 	st.lines += CEN.table(c.top, cen)
 	diff = CEN.host_differences(c.top, cen)
 	st.lines += [f'{len(diff)} outcomes differ from the host\'s expectations:', *diff]
+	st.lines += CEN.selinux_lines(cen)
 	st.lines.append(f'census: {os.path.join(out, "census.json")}')
 	if c.req.record:
 		with open(c.req.record, 'w') as f:

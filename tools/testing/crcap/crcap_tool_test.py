@@ -159,14 +159,26 @@ class ParserTest(unittest.TestCase):
 
 class ReportTest(unittest.TestCase):
 
+	def setUp(self):
+		self.tmp = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, self.tmp, True)
+
 	def suites(self):
 		a = P.parse_program('map_files_test', data('kselftest_map_files.log'), 0)
 		b = P.parse_program('selinux_test', data('kselftest_all_skip.log'), 4)
 		c = P.parse_program('set_tid_test', data('kselftest_truncated.log'), None)
 		k = P.parse_tap(P.ktap_from_kernel_log(data('uml_6.12_kernel.log')), 'builtin')
+		# A workload's TAP names its one case as the workload is named.
+		run = G.GuestRun('w', self.tmp, 'qemu')
+		run.blocks, run.exit, _ = G.split_results(
+			'=== crcap begin workload.mappings\nTAP version 13\nok 1 mappings\n1..1\n'
+			'=== crcap end workload.mappings exit 0 ms 1\n'
+			'=== crcap begin workload.mappings.avc\n=== crcap end workload.mappings.avc exit 0 ms 1\n'
+			'=== crcap job exit 0\n')
+		w = Q.workloads_verdicts(Q.DebianKernel('debian-x', 'p', 'v', '/v'), run, ['mappings'])
 		return [Test('uml-6.12.kselftest', subtests=[a, c]).finish(),
 			Test('host.selinux', subtests=[b]).finish(),
-			Test('uml-6.12.kunit', subtests=[k]).finish()]
+			Test('uml-6.12.kunit', subtests=[k]).finish(), w[0]]
 
 	def ktap(self, suites):
 		out = io.StringIO()
@@ -1371,14 +1383,23 @@ class FakeWorld:
 				o = self.root_says.get(t) or exp.get(('root', t), CEN.Expect('pass')).outcome
 			if '--nocr' in args:
 				o = 'pass'
+			if var.get('CRCAP_ZDTM_SELINUX') == 'enforcing' and t == 'maps00':
+				o = 'fail'	# what the SELinux census must single out
 			tap += {'pass': [f'ok {n} - zdtm/static/{t}'],
 				'skip': [f'ok {n} - zdtm/static/{t} # SKIP why'],
 				'fail': [f'not ok {n} - zdtm/static/{t} # flavor h', '---',
 					 '"output": |', "  b'(00.1) Error (criu/x.c:1): it broke'",
 					 '...']}[o]
+		avc = []
+		if var.get('CRCAP_ZDTM_SELINUX'):
+			avc = ['=== crcap begin zdtm.avc',
+			       '      3 avc:  denied  { read } for  comm="criu" name="maps00" '
+			       'scontext=user_u:user_r:user_criu_t:s0 '
+			       'tcontext=user_u:object_r:user_home_t:s0 tclass=file permissive=0',
+			       '=== crcap end zdtm.avc exit 0 ms 1']
 		return (['=== crcap begin zdtm.setup', '=== crcap end zdtm.setup exit 0 ms 9',
 			 '=== crcap begin zdtm.report', *tap, '=== crcap end zdtm.report exit 0 ms 1',
-			 '=== crcap job exit 0', '=== crcap begin kernel.log', '[ 1.0] booted',
+			 *avc, '=== crcap job exit 0', '=== crcap begin kernel.log', '[ 1.0] booted',
 			 '=== crcap end kernel.log exit 0 ms 0'])
 
 	def rfc_suite(self, results):
@@ -1604,6 +1625,23 @@ class MainTest(unittest.TestCase):
 		self.assertIn('census on debian-6.1-amd64', out)
 		self.assertEqual(1, self.main('census', '--kernel', 'crcap-6.1')[0])
 		self.assertEqual(1, self.main('census', '--kernel', 'crcap-6.12+0009')[0])
+
+	def test_census_selinux(self):
+		# permissive and enforcing in Debian's kernel; the test that
+		# passes permissive only is run again alone, its denial named
+		rc, out = self.main('census', '--kernel', 'debian-6.12', '--mode',
+				    'caps_selinux_permissive', '--mode', 'caps_selinux',
+				    '--test', 'env00', '--test', 'maps00')
+		self.assertReport(rc, out, failed=0)
+		self.assertIn('1 tests pass permissive and not enforcing:', out)
+		self.assertIn('maps00: alone, enforcing: fail', out)
+		self.assertIn('3× user_criu_t user_home_t file { read } (criu)', out)
+		alone = [a for a in self.world.zdtm_guests if a.count('-t') == 1]
+		self.assertEqual([['-t', 'zdtm/static/maps00']], [a[:2] for a in alone])
+		# never on the host, nor in a kernel built here
+		self.assertEqual(1, self.main('census', '--mode', 'caps_selinux')[0])
+		self.assertEqual(1, self.main('census', '--kernel', 'crcap-6.12', '--mode',
+					      'caps_selinux')[0])
 
 	def test_rfc(self):
 		# base, each kernel patch alone, the RFC, each mutant; the suite on
