@@ -79,7 +79,9 @@ selinux_case() {
 # 4. The workloads users checkpoint, as the user in user_t with its home,
 # each with the AVCs it logged (none may be).  A word of CRCAP_WORKLOADS
 # is NAME, or NAME:BOOLEAN, a tunable of the policy the workload needs
-# (on for it alone).
+# (on for it alone), or NAME/off: NAME with every tunable off, its blocks
+# workload.NAME.off (where it must fail, with the denial the tunable
+# lifts).
 setbool() {
 	echo "$2" >"/sys/fs/selinux/booleans/$1" && echo 1 >/sys/fs/selinux/commit_pending_bools
 }
@@ -90,17 +92,21 @@ workloads() {
 		w=${spec%%:*}
 		b=''
 		[ "$w" = "$spec" ] || b=${spec#*:}
+		id=workload.$w
+		case $w in
+		*/off) w=${w%/off} id=workload.$w.off ;;
+		esac
 		if [ -n "$b" ]; then
-			crcap_item "workload.$w.tunable" setbool "$b" 1 || continue
+			crcap_item "$id.tunable" setbool "$b" 1 || continue
 		fi
 		crcap_dmesg_clear
 		# -B: no __pycache__ of ours on the root (a denial of the guest's)
-		crcap_item "workload.$w" timeout -s KILL "$((CRCAP_WORKLOAD_LIMIT * 4))" \
+		crcap_item "$id" timeout -s KILL "$((CRCAP_WORKLOAD_LIMIT * 4))" \
 			python3 -B "$G/workloads/workloads_test.py" /usr/sbin/criu "$G/bin" \
 			--user crcap --selinux user_u:user_r:user_t:s0 --runs 1 --chunks 16 \
 			--limit "$CRCAP_WORKLOAD_LIMIT" --classes "$G/workloads/classes" --trace "$w"
 		sleep 1		# kauditd's lines reach the log after the denial
-		crcap_item "workload.$w.avc" sh -c 'dmesg | grep "avc: " || true'
+		crcap_item "$id.avc" sh -c 'dmesg | grep "avc: " || true'
 		[ -z "$b" ] || setbool "$b" 0
 	done
 	umount /home/crcap

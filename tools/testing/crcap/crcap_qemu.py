@@ -490,6 +490,9 @@ IN_TEST_WORKLOADS = GUEST_WORKLOADS
 # ~/bin's programs.  bash_job has none: the module as it is by default.
 WORKLOAD_TUNABLES = {'mappings': 'criu_restore_user_home_files',
 		     'openmp': 'criu_restore_user_home_files'}
+# And without it: each must fail, with the denial the tunable lifts
+# (source, target, class, a permission), and only that kind.
+WORKLOAD_WITHOUT_TUNABLE = {'openmp': ('user_criu_t', 'user_bin_t', 'file', 'read')}
 WORKLOAD_SERIES = ('6.12',)
 WORKLOAD_LIMIT = 240	# seconds any one command of a workload may take (TCG)
 
@@ -684,6 +687,7 @@ def workloads_job(names: Sequence[str], limit: float) -> str:
 	"""The workloads guest's job: NAMES (workloads_test.py's), each with
 	LIMIT seconds for any one of its commands."""
 	words = [f'{w}:{WORKLOAD_TUNABLES[w]}' if w in WORKLOAD_TUNABLES else w for w in names]
+	words += [f'{w}/off' for w in names if w in WORKLOAD_WITHOUT_TUNABLE]
 	return (f'CRCAP_DEBIAN_MODE=workloads\nCRCAP_WORKLOADS={shlex.quote(" ".join(words))}\n'
 		f'CRCAP_WORKLOAD_LIMIT={limit:.0f}\n' + JOB)
 
@@ -704,6 +708,22 @@ def workloads_verdicts(k: DebianKernel, run: G.GuestRun, names: Sequence[str]) -
 		t = s.add(Test(f'{w}_logs_no_denial', Status.PASS if not avc else Status.FAIL,
 			       '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
 		t.log += [' '.join(a) for a in avc]
+	for w in names:
+		if w not in WORKLOAD_WITHOUT_TUNABLE:
+			continue
+		src, tgt, cls, perm = WORKLOAD_WITHOUT_TUNABLE[w]
+		name = f'{w}_without_{WORKLOAD_TUNABLES[w]}_is_denied'
+		b, avc = run.blocks.get(f'workload.{w}.off'), run.blocks.get(f'workload.{w}.off.avc')
+		if b is None or avc is None:
+			s.add(Test(name, Status.CRASHED, 'the guest never ran it'))
+			continue
+		got = sorted(set(denials(avc.lines)))
+		want = [d for d in got if d[:3] == (src, tgt, cls) and perm in d[3].split()]
+		ok = b.exit != 0 and bool(want)
+		t = s.add(Test(name, Status.PASS if ok else Status.FAIL, '' if ok else
+			       f'exit {b.exit}; denials: {got[:3] or "none"}; want {src} {tgt} {cls} '
+			       f'{{ {perm} }} and a failure'))
+		t.log += [' '.join(d) for d in got]
 	if not s.subtests:
 		s.add(Test('workloads', Status.CRASHED if run.failure else Status.FAIL,
 			   'no workload reported' + (f' ({run.failure})' if run.failure else '')))

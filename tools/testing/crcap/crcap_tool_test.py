@@ -1469,10 +1469,19 @@ class FakeWorld:
 		if 'ablation' in job:
 			return block('ablation_base') + block('ablation.ptrace', ['# outcome: dump'], 1)
 		if 'CRCAP_DEBIAN_MODE=workloads' in job:
-			names = [w.split(':')[0] for w in re.search(
-				r"CRCAP_WORKLOADS='?([a-z_: ]*)", job).group(1).split()]
-			return sum((block(f'workload.{w}', self.TAP) + block(f'workload.{w}.avc')
-				    for w in names), [])
+			words = re.search(r"CRCAP_WORKLOADS='?([a-z_:/ ]*)", job).group(1).split()
+			out = []
+			for w in (w.split(':')[0] for w in words):
+				if w.endswith('/off'):	# fails, denied what the tunable lifts
+					w = w[:-len('/off')]
+					src, tgt, cls, perm = Q.WORKLOAD_WITHOUT_TUNABLE[w]
+					out += block(f'workload.{w}.off', ['not ok 1 x'], 1)
+					out += block(f'workload.{w}.off.avc', [
+						f'avc:  denied  {{ {perm} }} for pid=1 scontext=u:r:{src}:s0 '
+						f'tcontext=u:r:{tgt}:s0 tclass={cls} permissive=0'])
+				else:
+					out += block(f'workload.{w}', self.TAP) + block(f'workload.{w}.avc')
+			return out
 		out = block('kselftest.checkpoint_restore.set_tid_test', self.TAP)
 		out += block('kselftest.clone3.clone3_set_tid', self.TAP)
 		out += block('crcheck', self.TAP)
@@ -1724,6 +1733,9 @@ class MainTest(unittest.TestCase):
 			     'debian-6.12-cloud-amd64.workloads'):
 			self.assertIn(name, out)
 		self.assertNotIn('debian-6.1-amd64.workloads', out)	# 6.1: no --shell-job
+		with open(os.path.join(self.world.build, 'results', 'report.ktap')) as f:
+			self.assertIn('ok 7 openmp_without_criu_restore_user_home_files_is_denied',
+				      f.read())
 
 	def test_selfcheck(self):
 		rc, out = self.main('selfcheck')
