@@ -738,7 +738,10 @@ def workload_failed_restore(env, runs):
 		if why:
 			return 'fail', why
 		rc, out, tr = run(env.restore_cmd(d), limit=FAIL_LIMIT)
-		left = os.path.exists(f'/proc/{pid}') and 'Z' not in _state(pid)
+		# Gone, or dying of the SIGKILL criu sent it before it exited
+		# (a CI run saw it still running the instant criu was done).
+		left = not wait_for(lambda: not os.path.exists(f'/proc/{pid}') or
+				    'Z' in _state(pid), limit=1)
 		kill(pid)
 		if rc == 0:
 			return 'fail', 'the restore without the group succeeded'
