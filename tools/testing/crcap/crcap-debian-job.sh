@@ -9,7 +9,8 @@
 # CRCAP_DEBIAN_MODE (set by the job before it sources this): ablation,
 # only the policy ablation; workloads, only the workloads users checkpoint
 # (CRCAP_WORKLOADS, workloads_test.py's names), each as the user in
-# user_t with the AVCs it logged.
+# user_t with the AVCs it logged; recipe, only the recipe of
+# Documentation/security/checkpoint_restore_selinux.rst, step by step.
 
 G=/usr/lib/crcap
 K=$G/bin/kselftest
@@ -19,11 +20,13 @@ crcap_info lsm "$(cat /sys/kernel/security/lsm)"
 
 ABLATION=''
 WORKLOADS=''
+RECIPE=''
 case ${CRCAP_DEBIAN_MODE:-} in
 ablation) ABLATION=1 ;;
 workloads) WORKLOADS=1 ;;
+recipe) RECIPE=1 ;;
 esac
-ONLY=$ABLATION$WORKLOADS
+ONLY=$ABLATION$WORKLOADS$RECIPE
 
 # 1. The selftests and crcheck: SELinux is on, with no policy yet.
 # The programs the install lists (kselftest-list.txt: "dir:program");
@@ -112,8 +115,69 @@ workloads() {
 	umount /home/crcap
 }
 
+# 5. The recipe, as a Debian admin follows it (crcap_qemu.recipe_root
+# made the machine: Debian's policy store as installed, the packages, a
+# criu at CRCAP_RECIPE_CRIU, the module's sources in /root/criu-policy,
+# the document's lines in $G/recipe).  Root and the user
+# (CRCAP_RECIPE_USER) each log in on a pty, as in CRCAP_RECIPE_LOGIN.
+label() {
+	python3 -B -c 'import os, sys; print(os.getxattr(sys.argv[1], "security.selinux").decode().rstrip("\0"))' "$1"
+}
+
+# pty_login USER COMMAND: the session's transcript, also in /run/crcap-session.
+pty_login() {
+	timeout -s KILL 1200 python3 -B "$G/bin/crcap-pty-login" "$CRCAP_RECIPE_LOGIN" "$@" 1100 \
+		>/run/crcap-session
+	rc=$?
+	cat /run/crcap-session
+	return $rc
+}
+
+recipe() {
+	u=$CRCAP_RECIPE_USER
+	R=$G/recipe
+	crcap_item recipe.load_policy load_policy || return
+	crcap_item recipe.label setfiles -F -e /proc -e /sys -e /home \
+		/etc/selinux/default/contexts/files/file_contexts / /dev /dev/pts
+	# The user's home as adduser made it, labelled as the system was.
+	mount -t tmpfs -o mode=0755 home /home
+	mkdir -m 0700 "/home/$u" && chown "$u:$u" "/home/$u"
+	restorecon -R /home
+	grep -q crcap.permissive /proc/cmdline || echo 1 >/sys/fs/selinux/enforce
+	crcap_item recipe.before.login pty_login "$u" 'id -Z >~/context'
+	crcap_item recipe.before.context cat "/home/$u/context"
+	crcap_item recipe.criu_label_before label "$CRCAP_RECIPE_CRIU"
+	crcap_dmesg_clear
+	crcap_item recipe.root.login pty_login root \
+		"$G/bin/crcap-recipe-steps $R/root /root/criu-policy /root/recipe"
+	cp /run/crcap-session /run/crcap-root-session
+	crcap_item recipe.root.context cat /root/recipe/context
+	n=1
+	while [ -f "/root/recipe/$n.rc" ]; do
+		crcap_item "recipe.root.$n" sh -c "sed -n '/^crcap-step-begin $n\$/,/^crcap-step-end $n /p' \
+			/run/crcap-root-session | sed '1d;\$d'; exit \$(cat /root/recipe/$n.rc)"
+		n=$((n + 1))
+	done
+	crcap_item recipe.criu_label label "$CRCAP_RECIPE_CRIU"
+	sleep 1
+	crcap_item recipe.root.avc sh -c 'dmesg | grep "avc: " || true'
+	crcap_dmesg_clear
+	crcap_item recipe.user.login pty_login "$u" "id -Z >~/context; /bin/sh \
+		$G/bin/criu_selinux_test.sh $CRCAP_RECIPE_CRIU $G/bin/criu_target ~/.criu/work \
+		pass $R/user >~/roundtrip 2>&1; echo \$? >~/roundtrip.rc"
+	crcap_item recipe.user.context cat "/home/$u/context"
+	crcap_item recipe.roundtrip sh -c "cat /home/$u/roundtrip; exit \$(cat /home/$u/roundtrip.rc)"
+	sleep 1
+	crcap_item recipe.user.avc sh -c 'dmesg | grep "avc: " || true'
+}
+
 mkdir -p /home/crcap
 mount -t selinuxfs selinuxfs /sys/fs/selinux
+if [ -n "$RECIPE" ]; then
+	recipe
+	crcap_info all_results "$(cut -d' ' -f1 /proc/uptime)"
+	exit 0
+fi
 if crcap_item selinux.load_policy load criu; then
 	crcap_item selinux.label setfiles -F -e /proc -e /sys -e /home \
 		"$G/policy/criu/file_contexts" / /dev /dev/pts

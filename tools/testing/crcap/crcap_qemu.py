@@ -524,6 +524,201 @@ def workloads_root(project_top: str, d: str, build: str) -> Root:
 	return r
 
 
+# ---- the recipe guest: the document's steps, as a Debian admin takes them ----
+
+RECIPE_DOC = 'Documentation/security/checkpoint_restore_selinux.rst'
+RECIPE_SECTION = 'Recipe: letting ordinary users checkpoint and restore'
+RECIPE_USER = 'jobuser'		# the user the document's steps name
+RECIPE_DIR = f'{GUEST_DIR}/recipe'
+RECIPE_POLICY_DIR = '/root/criu-policy'	# where root has the module's sources
+RECIPE_LOGIN_TE = 'policy/refpolicy/test/crcap_guest_login.te'
+# The context the stand-in for getty runs login in (a console login).
+RECIPE_LOGIN = 'system_u:system_r:local_login_t:s0'
+# What Debian's seusers gives every login (__default__ and root).
+UNCONFINED = 'unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023'
+CRIU_EXEC = 'system_u:object_r:criu_exec_t:s0'
+# What the admin's machine has for the steps, as Debian installs it: the
+# document names selinux-policy-dev, policycoreutils,
+# policycoreutils-python-utils and libcap2-bin; the rest is what they
+# depend on, and login with its PAM stack (the user logs in again).
+RECIPE_PACKAGES = ('selinux-policy-dev', 'checkpolicy', 'make', 'gawk', 'm4',
+		   'policycoreutils', 'selinux-utils', 'semodule-utils', 'policycoreutils-python-utils',
+		   'python3-semanage', 'python3-selinux', 'python3-sepolicy',
+		   'python3-sepolgen', 'python3-setools', 'python3-audit',
+		   'python3-networkx', 'python3-pkg-resources', 'libsemanage-common', 'libsemanage2',
+		   'libsepol2', 'libcap2-bin', 'login', 'libpam-modules',
+		   'libpam-modules-bin', 'libpam-runtime', 'libpam0g')
+# Configuration the packages' maintainer scripts write (pam-auth-update,
+# update-locale), and coreutils' id (busybox's has no -Z).
+RECIPE_HOST_FILES = ('/etc/pam.d', '/etc/security', '/etc/login.defs',
+		     '/etc/selinux/semanage.conf', '/etc/environment',
+		     '/etc/default/locale', '/usr/bin/id')
+RECIPE_LIMIT = 900	# seconds for the guest: semodule links Debian's policy under TCG
+
+
+@dataclass
+class Recipe:
+	"""The document's recipe: the local module (its name and text), the
+	admin's commands and the user's, one per line, as written."""
+	module: Tuple[str, str]
+	root: List[str]
+	user: List[str]
+
+
+def literal_blocks(text: str) -> List[str]:
+	"""The reStructuredText literal blocks of TEXT (after a paragraph that
+	ends in "::"), dedented."""
+	blocks: List[str] = []
+	lines = text.splitlines()
+	i = 0
+	while i < len(lines):
+		if not lines[i].rstrip().endswith('::'):
+			i += 1
+			continue
+		i += 1
+		block: List[str] = []
+		while i < len(lines) and (not lines[i].strip() or lines[i].startswith(' ')):
+			block.append(lines[i])
+			i += 1
+		while block and not block[-1].strip():
+			block.pop()
+		while block and not block[0].strip():
+			block.pop(0)
+		if block:
+			indent = min(len(x) - len(x.lstrip()) for x in block if x.strip())
+			blocks.append('\n'.join(x[indent:] for x in block) + '\n')
+	return blocks
+
+
+def recipe(project_top: str) -> Recipe:
+	"""The recipe, read from RECIPE_DOC: its section's three literal
+	blocks, in order -- the local module, root's commands, the user's."""
+	text = util.read_text(os.path.join(project_top, RECIPE_DOC))
+	at = text.find(RECIPE_SECTION + '\n')
+	if at < 0:
+		raise Error(f'{RECIPE_DOC}: no section "{RECIPE_SECTION}"')
+	body = text[at:].split('\n', 2)[2]
+	nxt = re.search(r'^\S.*\n[-=~^]{4,}$', body, re.M)
+	blocks = literal_blocks(body[:nxt.start()] if nxt else body)
+	if len(blocks) != 3:
+		raise Error(f'{RECIPE_DOC}, "{RECIPE_SECTION}": {len(blocks)} literal '
+			    'blocks, not 3 (the module, root\'s commands, the user\'s)')
+	m = re.match(r'policy_module\((\w+)', blocks[0])
+	if not m:
+		raise Error(f'{RECIPE_DOC}: the recipe\'s first block is not a policy module')
+
+	def commands(block: str) -> List[str]:
+		return [x for x in block.splitlines() if x.strip()]
+	return Recipe((m.group(1), blocks[0]), commands(blocks[1]), commands(blocks[2]))
+
+
+def criu_install_path(criu: str) -> str:
+	"""Where CRIU's own "make install" puts the criu binary CRIU (built
+	in its source tree): SBINDIR of its Makefile.install, by default."""
+	tree = os.path.dirname(os.path.dirname(os.path.realpath(criu)))
+	mk = os.path.join(tree, 'Makefile.install')
+	if not os.path.isfile(mk):
+		raise Error(f'{criu} is not in a CRIU source tree (no {mk}): the recipe '
+			    'installs a criu where its build installs it')
+	text = util.read_text(mk)
+	prefix = re.search(r'^PREFIX\s*\?=\s*(\S+)\s*$', text, re.M)
+	sbindir = re.search(r'^SBINDIR\s*\?=\s*(\S+)\s*$', text, re.M)
+	if not prefix or not sbindir:
+		raise Error(f'{mk}: no default PREFIX or SBINDIR')
+	return sbindir.group(1).replace('$(PREFIX)', prefix.group(1)) + '/criu'
+
+
+def _add_packages(r: Root, packages: Sequence[str]) -> None:
+	"""The files the installed PACKAGES hold, at their paths (symbolic
+	links as links)."""
+	out = util.run(['dpkg', '-L', *packages], capture=True).stdout
+	for p in sorted(set(out.splitlines())):
+		dst = r.path(_merged(p))
+		if os.path.islink(p):
+			if not os.path.lexists(dst):
+				os.makedirs(os.path.dirname(dst), exist_ok=True)
+				os.symlink(os.readlink(p), dst)
+		elif os.path.isfile(p):
+			if os.path.islink(dst):	# a busybox applet: the package's program
+				os.unlink(dst)
+			r.add(p, _merged(p))
+
+
+def recipe_root(project_top: str, d: str, build: str, criu: str) -> Root:
+	"""What the recipe's guest adds to the Debian root (make_root): the
+	machine an admin starts from -- Debian's policy store as installed
+	(with only the guest's stand-in for getty and its disk, RECIPE_LOGIN_TE), the
+	packages the steps use, a criu where CRIU's "make install" puts it,
+	the module's sources in root's home, the user -- and the steps, read
+	from the document."""
+	rec = recipe(project_top)
+	r = Root(d)
+	_add_packages(r, RECIPE_PACKAGES)
+	for f in RECIPE_HOST_FILES:
+		if os.path.exists(f):
+			r.add(f)
+	for py in ('xml', 'email'):	# sepolicy's, which make_root leaves out
+		r.add(f'/usr/lib/python3.11/{py}')
+	# The bytecode Debian's py3compile left when the packages were
+	# installed: else each import by semanage would try to write it.
+	for top in ('/usr/lib/python3.11', '/usr/lib/python3/dist-packages'):
+		for dp, dns, _ in os.walk(top):
+			skip = set(dp[len(top):].split('/')) & set(PYTHON_SKIP)
+			if '__pycache__' in dns and os.path.isdir(r.path(dp)) or \
+			   '__pycache__' in dns and top.endswith('3.11') and not skip:
+				r.add(os.path.join(dp, '__pycache__'))
+			if '__pycache__' in dns:
+				dns.remove('__pycache__')
+	if not os.path.isdir(STORE):
+		raise Error(f'no {STORE}: selinux-policy-default is not installed '
+			    '(scripts/crcap deps)')
+	for src, at in ((STORE, '/var/lib/selinux'), (POLICY_ETC, '/etc/selinux')):
+		os.makedirs(r.path(at), exist_ok=True)
+		util.run(['cp', '-a', src, r.path(at) + '/'])
+	mod = os.path.join(d + '.module')
+	shutil.rmtree(mod, ignore_errors=True)
+	os.makedirs(mod)
+	shutil.copy2(os.path.join(project_top, RECIPE_LOGIN_TE), mod)
+	name = os.path.basename(RECIPE_LOGIN_TE)[:-3]
+	util.run(['make', '-f', '/usr/share/selinux/devel/Makefile', f'{name}.pp'], cwd=mod,
+		 log=os.path.join(mod, 'build.log'))
+	util.run(['semodule', '-p', r.d, '-s', 'default', '-X', '400',
+		  '-i', os.path.join(mod, f'{name}.pp')], log=os.path.join(mod, 'semodule.log'))
+	shutil.rmtree(mod)
+	r.add(criu, criu_install_path(criu), 0o755)
+	for f in ('criu.te', 'criu.if', 'criu.fc'):
+		r.add(os.path.join(project_top, 'policy/refpolicy', f), f'{RECIPE_POLICY_DIR}/{f}')
+	r.write(f'{RECIPE_POLICY_DIR}/{rec.module[0]}.te', rec.module[1])
+	r.write(f'{RECIPE_DIR}/root', '\n'.join(rec.root) + '\n')
+	r.write(f'{RECIPE_DIR}/user', '\n'.join(rec.user) + '\n')
+	for f in ('crcap-pty-login', 'crcap-recipe-steps'):
+		r.add(os.path.join(project_top, 'tools/testing/crcap', f), f'{GUEST_DIR}/bin/{f}', 0o755)
+	# Debian's accounts, and the user adduser made (its home: the guest's).
+	r.write('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n'
+		'crcap:x:1000:1000:crcap test user:/home/crcap:/bin/sh\n'
+		f'{RECIPE_USER}:x:1001:1001::/home/{RECIPE_USER}:/bin/bash\n'
+		'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n')
+	r.write('/etc/group', f'root:x:0:\ncrcap:x:1000:\n{RECIPE_USER}:x:1001:\nnogroup:x:65534:\n')
+	r.write('/etc/shadow', 'root:*:1::::::\ncrcap:*:1::::::\n'
+		f'{RECIPE_USER}:*:1::::::\nnobody:*:1::::::\n', 0o640)
+	r.add_libs()
+	return r
+
+
+def recipe_job(criu_at: str) -> str:
+	"""The recipe guest's job, with the criu the root has at CRIU_AT."""
+	return (f'CRCAP_DEBIAN_MODE=recipe\nCRCAP_RECIPE_USER={RECIPE_USER}\n'
+		f'CRCAP_RECIPE_LOGIN={RECIPE_LOGIN}\nCRCAP_RECIPE_CRIU={criu_at}\n' + JOB)
+
+
+def recipe_inputs(project_top: str, criu: str) -> List[str]:
+	"""What the recipe's root is made from, besides root_key()'s."""
+	return [os.path.join(project_top, p) for p in (
+		RECIPE_DOC, RECIPE_LOGIN_TE, 'policy/refpolicy/criu.te', 'policy/refpolicy/criu.if',
+		'policy/refpolicy/criu.fc', 'tools/testing/crcap/crcap-pty-login',
+		'tools/testing/crcap/crcap-recipe-steps')] + [criu, STORE]
+
+
 def tree_digest(h, path: str) -> None:
 	"""Adds what PATH holds (names, sizes, mtimes) to the hash H."""
 	if os.path.isfile(path):
@@ -728,6 +923,70 @@ def workloads_verdicts(k: DebianKernel, run: G.GuestRun, names: Sequence[str]) -
 		s.add(Test('workloads', Status.CRASHED if run.failure else Status.FAIL,
 			   'no workload reported' + (f' ({run.failure})' if run.failure else '')))
 	return [s.finish(), G.health([run], f'{k.name}.workloads')]
+
+
+def recipe_verdicts(k: DebianKernel, run: G.GuestRun, rec: Recipe) -> List[Test]:
+	"""<kernel>.recipe: the document's recipe, step by step.  The machine
+	as installed (Debian's policy, enforcing; the user unconfined_t);
+	each of root's commands in root's login; criu labelled by them; the
+	user's next login in user_t; the user's commands dump and restore a
+	tree of its own; no denial logged from the first step on."""
+	b = run.blocks
+	s = Test(f'{k.name}.recipe')
+
+	def ran(name: str, key: str) -> Optional[G.Block]:
+		if key not in b:
+			s.add(Test(name, Status.CRASHED, 'the guest never ran it'
+				   + (f' ({run.failure})' if run.failure else '')))
+			return None
+		return b[key]
+
+	def exits(name: str, key: str) -> None:
+		blk = ran(name, key)
+		if blk is not None:
+			s.add(Test(name, Status.PASS if blk.exit == 0 else Status.FAIL,
+				   '' if blk.exit == 0 else f'exit {blk.exit}: {" ".join(blk.lines)[-240:]}'))
+
+	def equals(name: str, key: str, want: str) -> None:
+		blk = ran(name, key)
+		if blk is not None:
+			got = ' '.join(blk.lines).replace('\0', '').strip()
+			s.add(Test(name, Status.PASS if got == want else Status.FAIL,
+				   '' if got == want else f'"{got[:160]}", not "{want}"'))
+
+	exits('debian_policy_loads', 'recipe.load_policy')
+	exits('labels_the_root', 'recipe.label')
+	equals('user_logs_in_unconfined_t_before_the_recipe', 'recipe.before.context', UNCONFINED)
+	equals('criu_is_bin_t_until_restorecon', 'recipe.criu_label_before',
+	       'system_u:object_r:bin_t:s0')
+	equals('root_logs_in_unconfined_t', 'recipe.root.context', UNCONFINED)
+	took = dict(m.groups() for m in (re.match(r'crcap-step-end (\d+) \d+ (\S+)$', x)
+					  for x in b.get('recipe.root.login', G.Block()).lines) if m)
+	for n, line in enumerate(rec.root, 1):
+		word = re.sub(r'\W+', '_', ' '.join(line.split()[:2])).strip('_')
+		t = None
+		if f'recipe.root.{n}' in b:
+			blk = b[f'recipe.root.{n}']
+			t = s.add(Test(f'step_{n}_{word}', Status.PASS if blk.exit == 0 else Status.FAIL,
+				       '' if blk.exit == 0 else
+				       f'exit {blk.exit}: {" ".join(blk.lines)[-240:]}'))
+		else:
+			t = s.add(Test(f'step_{n}_{word}', Status.CRASHED,
+				       'never ran: a step before it failed'
+				       + (f' ({run.failure})' if run.failure else '')))
+		t.log.append(f'# {line}' + (f' ({took[str(n)]} s)' if str(n) in took else ''))
+	equals('criu_is_criu_exec_t', 'recipe.criu_label', CRIU_EXEC)
+	equals('user_logs_in_again_as_user_t', 'recipe.user.context', USER_CONTEXT)
+	s.add(run.program('recipe.roundtrip', 'users_steps_dump_and_restore'))
+	for part in ('root', 'user'):
+		blk = ran(f'{part}_steps_log_no_denial', f'recipe.{part}.avc')
+		if blk is None:
+			continue
+		avc = sorted(set(denials(blk.lines)))
+		t = s.add(Test(f'{part}_steps_log_no_denial', Status.PASS if not avc else Status.FAIL,
+			       '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
+		t.log += [' '.join(a) for a in avc]
+	return [s.finish(), G.health([run], f'{k.name}.recipe')]
 
 
 def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]]) -> Test:

@@ -293,14 +293,15 @@ class Stages:
 
 	def debian(self, kernels: List[T.Kernel], blocks: Optional[Sequence[str]] = None,
 		   flavours: Optional[Sequence[Tuple[str, str]]] = None,
-		   workloads: Sequence[str] = Q.GUEST_WORKLOADS) -> Stage:
+		   workloads: Sequence[str] = Q.GUEST_WORKLOADS, recipe: bool = True) -> Stage:
 		"""Debian's own 6.1 and 6.12 kernels (every flavour, or the
 		(series, flavour) pairs FLAVOURS) under QEMU: the selftests built
 		from Debian's tree of the same series, crcheck, and criu under
 		Debian's reference policy with the criu module, enforcing
 		(crcap_qemu.py), then the policy ablation (of the rules BLOCKS, or
 		of every rule) beside the WORKLOADS users checkpoint, enforcing,
-		in a guest of each kernel Q.WORKLOAD_SERIES names."""
+		in a guest of each kernel Q.WORKLOAD_SERIES names, and (RECIPE)
+		the document's recipe in a guest of the first of them."""
 		st = Stage()
 		t0 = time.monotonic()
 		trees = {k.name: k for k in kernels}
@@ -357,11 +358,46 @@ class Stages:
 			st.tests.append(Test('debian.workloads', subtests=[
 				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish())
 			wk = []
+		try:
+			rinitrd = self.recipe_initrd(base, criu) if recipe and wk else ''
+		except Error as e:
+			st.tests.append(Test('debian.recipe', subtests=[
+				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish())
+			rinitrd = ''
 		for got in G.parallel([lambda: self.policy_ablation(ks[0], criu, pols['criu'], blocks),
 				       *[lambda k=k: self.debian_workloads(k, initrd, workloads)
-					 for k in wk]], 2):
+					 for k in wk],
+				       *[lambda k=k: self.debian_recipe(k, rinitrd, criu)
+					 for k in (wk[:1] if rinitrd else [])]], 2):
 			st.add(got)
 		return st
+
+	def recipe_initrd(self, base: str, criu: str) -> str:
+		"""The Debian root BASE with the recipe's machine (kept)."""
+		part = os.path.join(self.build, 'debian-recipe.gz')
+		key = Q.root_key(self.top, Q.recipe_inputs(self.top, criu), True)
+		if not Q.kept(part, key):
+			d = os.path.join(self.build, 'debian-recipe-root')
+			Q.recipe_root(self.top, d, self.build, criu).cpio(part)
+			shutil.rmtree(d, ignore_errors=True)
+			Q.keep(part, key)
+		initrd = os.path.join(self.build, 'debian-recipe-initrd.gz')
+		Q.concat([base, part], initrd)
+		return initrd
+
+	def debian_recipe(self, k: Q.DebianKernel, initrd: str, criu: str) -> Stage:
+		"""The recipe of Q.RECIPE_DOC, step by step, in a guest of Debian's
+		kernel K: the machine as installed, root's commands in root's
+		login, the user's in its next login (Q.recipe_verdicts)."""
+		t = time.monotonic()
+		g = Q.guest(k, initrd, self.req.timeout or Q.RECIPE_LIMIT)
+		g.mem = '3072'
+		run = g.boot(os.path.join(self.results, f'{k.name}-recipe'),
+			     Q.recipe_job(Q.criu_install_path(criu)), name=f'{k.name}-recipe')
+		say(f'{k.name}: recipe guest done in {run.seconds:.1f} s '
+		    f'({run.failure or f"exit {run.exit}"})')
+		return Stage(Q.recipe_verdicts(k, run, Q.recipe(self.top)),
+			     {f'{k.name} recipe': time.monotonic() - t})
 
 	def workloads_initrd(self, base: str) -> str:
 		"""The Debian root BASE with what the workloads need (kept)."""

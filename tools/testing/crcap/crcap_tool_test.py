@@ -796,6 +796,68 @@ class GuestTest(unittest.TestCase):
 		for name in Q.NOT_ABLATED:
 			self.assertNotIn(name, names)
 
+	def test_the_recipe_is_the_documents(self):
+		rec = Q.recipe(TOP)
+		self.assertEqual('local_criu', rec.module[0])
+		self.assertIn('criu_role_template(user, user_t', rec.module[1])
+		root = '\n'.join(rec.root)
+		for step in ('semodule -i criu.pp local_criu.pp', 'restorecon -v /usr/local/sbin/criu',
+			     'setcap cap_checkpoint_restore+ep /usr/local/sbin/criu',
+			     f'semanage login -a -s user_u {Q.RECIPE_USER}',
+			     f'restorecon -RF /home/{Q.RECIPE_USER}'):
+			self.assertIn(step, root)
+		self.assertTrue(all('/usr/local/sbin/criu' in x for x in rec.user if 'criu ' in x))
+		self.assertTrue(all('--unprivileged' in x for x in rec.user if 'criu ' in x))
+		# Three blocks, no fewer: a recipe missing one is an error.
+		text = 'T\n-\n\na::\n\n    policy_module(m)\n\nb::\n\n  x\n  y\n\nz\n'
+		self.assertEqual(['policy_module(m)\n', 'x\ny\n'], Q.literal_blocks(text))
+		d = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, d)
+		os.makedirs(os.path.join(d, os.path.dirname(Q.RECIPE_DOC)))
+		with open(os.path.join(d, Q.RECIPE_DOC), 'w') as f:
+			f.write(f'{Q.RECIPE_SECTION}\n----\n\n' + text[5:])
+		with self.assertRaises(util.Error):
+			Q.recipe(d)
+
+	def test_criu_goes_where_its_make_install_puts_it(self):
+		d = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, d)
+		os.makedirs(os.path.join(d, 'criu'))
+		with open(os.path.join(d, 'Makefile.install'), 'w') as f:
+			f.write('PREFIX\t\t?= /opt/x\nSBINDIR\t\t?= $(PREFIX)/sbin\n')
+		self.assertEqual('/opt/x/sbin/criu', Q.criu_install_path(os.path.join(d, 'criu/criu')))
+		with self.assertRaises(util.Error):
+			Q.criu_install_path('/usr/sbin/criu')	# not a build tree
+
+	def recipe_run(self, blocks):
+		run = G.GuestRun('r', tempfile.mkdtemp(), 'qemu')
+		self.addCleanup(shutil.rmtree, run.results)
+		run.blocks, run.exit, _ = G.split_results('\n'.join(blocks + ['=== crcap job exit 0']))
+		k = Q.DebianKernel('debian-x', 'linux-image-x', 'v', '/v')
+		return {n: t for n, t in Q.recipe_verdicts(k, run, Q.recipe(TOP))[0].leaves()}
+
+	def test_recipe_verdicts(self):
+		def block(bid, lines=(), rc=0):
+			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
+		got = self.recipe_run(FakeWorld.recipe_blocks(block))
+		self.assertFalse([n for n, t in got.items() if t.status != Status.PASS])
+		step = next(t for n, t in got.items() if n.endswith('step_2_semodule_i'))
+		self.assertEqual(['# semodule -i criu.pp local_criu.pp (41.5 s)'], step.log)
+		# A step that fails: it fails, and those after it never ran.
+		got = self.recipe_run(FakeWorld.recipe_blocks(block, failing_step=2))
+		bad = {n.split('.')[-1]: t.status for n, t in got.items() if t.status != Status.PASS}
+		self.assertEqual(Status.FAIL, bad.pop('step_2_semodule_i'))
+		self.assertEqual({Status.CRASHED}, set(bad.values()))
+		# A denial as the user, or a login that stays unconfined_t, fails.
+		blocks = FakeWorld.recipe_blocks(block)
+		i = blocks.index('=== crcap begin recipe.user.avc')
+		blocks.insert(i + 1, 'avc:  denied  { read } for pid=1 scontext=u:r:user_criu_t:s0 '
+			      'tcontext=u:r:user_home_t:s0 tclass=file permissive=0')
+		blocks[blocks.index(Q.USER_CONTEXT)] = Q.UNCONFINED
+		bad = sorted(n.split('.')[-1] for n, t in self.recipe_run(blocks).items()
+			     if t.status != Status.PASS)
+		self.assertEqual(['user_logs_in_again_as_user_t', 'user_steps_log_no_denial'], bad)
+
 
 class LintTest(unittest.TestCase):
 	"""Each linter crcap lint runs can fail: a file made to break it."""
@@ -1277,6 +1339,8 @@ class FakeWorld:
 			mock.patch.object(Q, 'build_policy', lambda *a, **kw: self.d),
 			mock.patch.object(Q, 'make_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'workloads_root', lambda *a, **kw: mock.Mock()),
+			mock.patch.object(Q, 'recipe_root', lambda *a, **kw: mock.Mock()),
+			mock.patch.object(Q, 'criu_install_path', lambda criu: '/usr/local/sbin/criu'),
 			mock.patch.object(Q, 'busybox_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'kselftest_archive', lambda *a: None),
 			mock.patch.object(Q, 'concat', lambda *a: None),
@@ -1468,6 +1532,8 @@ class FakeWorld:
 			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
 		if 'ablation' in job:
 			return block('ablation_base') + block('ablation.ptrace', ['# outcome: dump'], 1)
+		if 'CRCAP_DEBIAN_MODE=recipe' in job:
+			return self.recipe_blocks(block)
 		if 'CRCAP_DEBIAN_MODE=workloads' in job:
 			words = re.search(r"CRCAP_WORKLOADS='?([a-z_:/ ]*)", job).group(1).split()
 			out = []
@@ -1496,6 +1562,24 @@ class FakeWorld:
 		avc = ('avc:  denied  { checkpoint_restore } for pid=1 scontext=u:r:user_criu_t:s0 '
 		       'tcontext=u:r:user_criu_t:s0 tclass=capability2 permissive=0')
 		return out + block('selinux.criu_without_capability2.avc', [avc])
+
+	@staticmethod
+	def recipe_blocks(block, failing_step=0):
+		"""The recipe guest's blocks, every step passing (or, from
+		FAILING_STEP on, the steps cut off after it failed)."""
+		out = block('recipe.load_policy') + block('recipe.label')
+		out += block('recipe.before.context', [Q.UNCONFINED])
+		out += block('recipe.criu_label_before', ['system_u:object_r:bin_t:s0'])
+		out += block('recipe.root.login', ['crcap-step-begin 2', 'crcap-step-end 2 0 41.5'])
+		out += block('recipe.root.context', [Q.UNCONFINED])
+		for n in range(1, len(Q.recipe(TOP).root) + 1):
+			if failing_step and n > failing_step:
+				break
+			out += block(f'recipe.root.{n}', ['x'], 1 if n == failing_step else 0)
+		out += block('recipe.criu_label', [Q.CRIU_EXEC]) + block('recipe.root.avc')
+		out += block('recipe.user.context', [Q.USER_CONTEXT])
+		out += block('recipe.roundtrip', ['TAP version 13', '1..1', 'ok 1 criu_roundtrip'])
+		return out + block('recipe.user.avc')
 
 	def boot(self, guest, results, job, name='guest', timeout=None):
 		"""A guest that does what its job says: the protocol's blocks, and
@@ -1581,7 +1665,7 @@ class MainTest(unittest.TestCase):
 		for name in ('uml-6.12.kselftest', 'uml-6.1.kunit', '6.12.mutants',
 			     'debian-6.12-cloud-amd64.selinux', 'debian-6.1-amd64.crcheck',
 			     'debian.policy_ablation', 'debian-6.12-cloud-amd64.workloads',
-			     'selfcheck.uml', 'selfcheck.qemu', 'uml-am-6.12.clone3'):
+			     'debian-6.12-cloud-amd64.recipe', 'selfcheck.uml', 'selfcheck.qemu', 'uml-am-6.12.clone3'):
 			self.assertIn(name, out)
 		self.assertNotIn('debian-6.12-amd64', out)	# of Debian's kernels, the subset
 		with open(os.path.join(self.world.d, 'r.json')) as f:
@@ -1730,8 +1814,9 @@ class MainTest(unittest.TestCase):
 		for name in ('debian-6.1-amd64.kselftest', 'debian-6.1-cloud-amd64.kselftest',
 			     'debian-6.12-amd64.crcheck', 'debian-6.12-cloud-amd64.crcheck',
 			     'debian.policy_ablation', 'debian-6.12-amd64.workloads',
-			     'debian-6.12-cloud-amd64.workloads'):
+			     'debian-6.12-cloud-amd64.workloads', 'debian-6.12-amd64.recipe'):
 			self.assertIn(name, out)
+		self.assertNotIn('debian-6.12-cloud-amd64.recipe', out)	# the first 6.12 only
 		self.assertNotIn('debian-6.1-amd64.workloads', out)	# 6.1: no --shell-job
 		with open(os.path.join(self.world.build, 'results', 'report.ktap')) as f:
 			self.assertIn('ok 7 openmp_without_criu_restore_user_home_files_is_denied',
