@@ -46,15 +46,15 @@ load() {
 	dd if="$G/policy/$1/policy.33" of=/sys/fs/selinux/load bs=16M 2>/dev/null
 }
 
-# as_user CMD...: as uid 1000 in user_u:user_r:user_t, as a login would
-# (no argument may hold a blank).  The output goes through a file of the
-# user's: a descriptor of ours is not the user's to use; in ~/.criu, which
-# is all criu may write of the user's (criu_image_t).
+# as_user CMD...: as uid 1000 in user_u:user_r:user_t, in its home, as a
+# login would (no argument may hold a blank).  The output goes through a
+# file of the user's: a descriptor of ours is not the user's to use; in
+# ~/.criu, which is all criu may write of the user's (criu_image_t).
 cat >/tmp/as_user <<'EOT'
 as_user() {
 	rm -f /home/crcap/.criu/out
 	su -s /bin/sh crcap -c "printf user_u:user_r:user_t:s0 >/proc/self/attr/exec &&
-		exec /bin/sh -c 'mkdir -p /home/crcap/.criu &&
+		exec /bin/sh -c 'mkdir -p /home/crcap/.criu && cd /home/crcap &&
 			exec $* </dev/null >/home/crcap/.criu/out 2>&1'"
 	rc=$?
 	cat /home/crcap/.criu/out
@@ -72,7 +72,9 @@ selinux_case() {
 	crcap_item "$name" timeout -s KILL 100 sh -c ". /tmp/as_user; as_user /bin/sh \
 		$G/bin/criu_selinux_test.sh /usr/sbin/criu $G/bin/criu_target \
 		/home/crcap/.criu/work $expect"
+	case_rc=$?
 	crcap_item "$name.avc" sh -c 'dmesg | grep "avc: " || true'
+	case_avc=$(dmesg | grep -c "avc: ")
 	# Whatever the user left (a hung criu, a restored tree): gone.
 	kill -9 -1 2>/dev/null
 	sleep 0.2
@@ -81,12 +83,16 @@ selinux_case() {
 
 # 4. The workloads users checkpoint, as the user in user_t with its home,
 # each with the AVCs it logged (none may be).  A word of CRCAP_WORKLOADS
-# is NAME, or NAME:BOOLEAN, a tunable of the policy the workload needs
-# (on for it alone), or NAME/off: NAME with every tunable off, its blocks
-# workload.NAME.off (where it must fail, with the denial the tunable
-# lifts).
-setbool() {
-	echo "$2" >"/sys/fs/selinux/booleans/$1" && echo 1 >/sys/fs/selinux/commit_pending_bools
+# is NAME, or NAME:BOOLEAN,..., the tunables of the policy the workload
+# needs (on for it alone), or NAME/off[:BOOLEAN,...]: NAME without one
+# of them, its blocks workload.NAME.off (where it must fail, with the
+# denial that tunable lifts).  workloads PREFIX: the blocks are PREFIX.workload.NAME...
+# setbools VALUE BOOLEAN,...
+setbools() {
+	for bool in $(echo "$2" | tr , ' '); do
+		echo "$1" >"/sys/fs/selinux/booleans/$bool" || return
+	done
+	echo 1 >/sys/fs/selinux/commit_pending_bools
 }
 
 workloads() {
@@ -95,12 +101,12 @@ workloads() {
 		w=${spec%%:*}
 		b=''
 		[ "$w" = "$spec" ] || b=${spec#*:}
-		id=workload.$w
+		id=${1:+$1.}workload.$w
 		case $w in
-		*/off) w=${w%/off} id=workload.$w.off ;;
+		*/off) w=${w%/off} id=${1:+$1.}workload.$w.off ;;
 		esac
 		if [ -n "$b" ]; then
-			crcap_item "$id.tunable" setbool "$b" 1 || continue
+			crcap_item "$id.tunable" setbools 1 "$b" || continue
 		fi
 		crcap_dmesg_clear
 		# -B: no __pycache__ of ours on the root (a denial of the guest's)
@@ -108,9 +114,14 @@ workloads() {
 			python3 -B "$G/workloads/workloads_test.py" /usr/sbin/criu "$G/bin" \
 			--user crcap --selinux user_u:user_r:user_t:s0 --runs 1 --chunks 16 \
 			--limit "$CRCAP_WORKLOAD_LIMIT" --classes "$G/workloads/classes" --trace "$w"
+		wrc=$?
 		sleep 1		# kauditd's lines reach the log after the denial
 		crcap_item "$id.avc" sh -c 'dmesg | grep "avc: " || true'
-		[ -z "$b" ] || setbool "$b" 0
+		[ -z "$b" ] || setbools 0 "$b"
+		# An ablated rule: the first workload that misses it is enough.
+		case ${1:-} in
+		ablation.*) { [ "$wrc" != 0 ] || dmesg | grep -q "avc: "; } && break ;;
+		esac
 	done
 	umount /home/crcap
 }
@@ -192,10 +203,14 @@ if crcap_item selinux.load_policy load criu; then
 		exit 0
 	fi
 	# 3. The policy ablation: the module without each of its rules
-	# in turn; the enforcing case must fail without every one.
-	# First the module as it is, which must pass here: else failing
-	# without a block proves nothing.
-	[ -n "$ABLATION" ] && selinux_case ablation_base pass
+	# in turn; without every one, a case must fail or log a denial:
+	# the enforcing case, and when it misses the rule, the workloads
+	# (CRCAP_WORKLOADS).  First the module as it is, with every case,
+	# which must pass here: else failing without a rule proves nothing.
+	if [ -n "$ABLATION" ]; then
+		selinux_case ablation_base pass
+		workloads ablation_base
+	fi
 	for p in "$G"/policy/ablate-*; do
 		if [ -z "$ABLATION" ] || [ ! -d "$p" ]; then
 			continue
@@ -203,6 +218,7 @@ if crcap_item selinux.load_policy load criu; then
 		rule=${p##*/ablate-}
 		load "ablate-$rule" || continue
 		selinux_case "ablation.$rule" pass
+		[ "$case_rc" = 0 ] && [ "$case_avc" = 0 ] && workloads "ablation.$rule"
 	done
 	[ -n "$ABLATION" ] && exit 0
 	selinux_case selinux.criu_enforcing pass

@@ -117,7 +117,12 @@ RULE_FILES = ('criu.te', 'criu.if')
 IN_TEST_RULES = ('criu_domain.self.capability2.checkpoint_restore',
 		 'kernel_read_system_state.criu_domain',
 		 'ROLE_criu_t.USER.process.ptrace',
-		 'mmap_manage_files_pattern.criu_domain.criu_image_t.criu_image_t')
+		 'mmap_manage_files_pattern.criu_domain.criu_image_t.criu_image_t',
+		 'miscfiles_read_localization.criu_domain')
+# The workloads the ablation of IN_TEST_RULES has as cases (the last rule
+# is one the enforcing case misses; mappings needs it); the ablation of
+# every rule has all of GUEST_WORKLOADS.
+IN_TEST_ABLATION_WORKLOADS = ('mappings',)
 # Rules of the module that the enforcing case cannot miss, and why: they
 # are left in every ablated policy.
 NOT_ABLATED = {
@@ -478,35 +483,52 @@ GUEST_LOCALE = ('en_US', 'UTF-8', 'en_US.UTF-8')
 # IN_TEST_WORKLOADS.  Only in 6.12's kernels: in 6.1 criu --shell-job
 # needs CAP_SYS_ADMIN for TIOCSLCKTRMIOS (CAP_CHECKPOINT_RESTORE since
 # 6.8), which no policy changes.  The JVM is not among them yet: Debian's
-# policy runs java in java_t, one domain for every role, which is not the
-# user domain criu_role_template() lets criu dump, and java_t is denied
-# execmem unless Debian's allow_java_execstack is on (measured 2026-12-06:
-# the server never answers; java_t denied write to its output in ~ and
-# process execmem).
+# policy runs java in java_t, one domain for every role, not the user
+# domain criu_role_template() lets criu dump.  Measured 2026-12-06 with a
+# draft tunable giving each role's criu java_t: java_t may create, bind
+# and listen on a TCP socket only under Debian's allow_ypbind (the
+# server's bind fails with no denial logged), and needs
+# allow_java_execstack; with both, the dump fails: criu is denied read
+# and write of the JVM's java_tmpfs_t memory, and the parasite's
+# remote_mprotect fails.
 GUEST_WORKLOADS = ('mappings', 'bash_job', 'openmp')
 IN_TEST_WORKLOADS = GUEST_WORKLOADS
-# The tunable of the criu module each needs, on for it alone: the files of
-# the user's home a task had open or mapped (its output, its data) and
-# ~/bin's programs.  bash_job has none: the module as it is by default.
-WORKLOAD_TUNABLES = {'mappings': 'criu_restore_user_home_files',
-		     'openmp': 'criu_restore_user_home_files'}
-# And without it: each must fail, with the denial the tunable lifts
-# (source, target, class, a permission), and only that kind.
-WORKLOAD_WITHOUT_TUNABLE = {'openmp': ('user_criu_t', 'user_bin_t', 'file', 'read')}
+# The tunables of the policy each needs, on for it alone: the criu
+# module's criu_restore_user_home_files, for the files of the user's home
+# a task had open or mapped (its output, its data) and ~/bin's programs.
+# bash_job has none: the module as it is by default.
+WORKLOAD_TUNABLES = {'mappings': ('criu_restore_user_home_files',),
+		     'openmp': ('criu_restore_user_home_files',)}
+# And without one of the module's: the workload must fail, with the
+# denial the tunable lifts (source, target, class, a permission).
+WORKLOAD_WITHOUT_TUNABLE = {
+	'openmp': ('criu_restore_user_home_files', ('user_criu_t', 'user_bin_t', 'file', 'read'))}
 WORKLOAD_SERIES = ('6.12',)
 WORKLOAD_LIMIT = 240	# seconds any one command of a workload may take (TCG)
 
 
-def workloads_root(project_top: str, d: str, build: str) -> Root:
+def workloads_root(project_top: str, d: str, build: str, java: bool = True) -> Root:
 	"""What the workloads guest adds to the Debian root (make_root):
 	workloads_test.py and what it runs -- Debian's java with Server.class
-	built here (the guest has no javac), the OpenMP job, a locale archive
-	(util-linux's setsid and procps' pkill are make_root()'s)."""
+	built here (the guest has no javac; without JAVA, none), the OpenMP
+	job, a locale archive (util-linux's setsid and procps' pkill are
+	make_root()'s)."""
 	r = Root(d)
 	here = os.path.join(project_top, 'tools/checkpoint_restore')
 	for f in ('workloads_test.py', 'criu_test.py', 'workloads/expected'):
 		r.add(os.path.join(here, f), f'{GUEST_DIR}/workloads/{f}')
 	r.add(os.path.join(build, 'tools', 'omp_job'), f'{GUEST_DIR}/bin/omp_job')
+	if java:
+		_add_java(r, here)
+	os.makedirs(r.path('/usr/lib/locale'), exist_ok=True)
+	src, charset, name = GUEST_LOCALE
+	util.run(['localedef', '-i', src, '-c', '-f', charset, '--prefix', r.d, name])
+	r.add_libs()
+	return r
+
+
+def _add_java(r: Root, here: str) -> None:
+	"""Debian's java, and the classes of the JVM workload built here."""
 	if not os.path.isdir(JAVA_HOME) or not shutil.which('javac'):
 		raise Error(f'no {JAVA_HOME} with javac (scripts/crcap deps)')
 	shutil.copytree(JAVA_HOME, r.path(JAVA_HOME), symlinks=True,
@@ -517,11 +539,6 @@ def workloads_root(project_top: str, d: str, build: str) -> Root:
 	os.symlink(f'{JAVA_HOME}/bin/java', r.path('/usr/bin/java'))
 	classes = r.path(f'{GUEST_DIR}/workloads/classes')
 	util.run(['javac', '-d', classes, os.path.join(here, 'workloads/Server.java')])
-	os.makedirs(r.path('/usr/lib/locale'), exist_ok=True)
-	src, charset, name = GUEST_LOCALE
-	util.run(['localedef', '-i', src, '-c', '-f', charset, '--prefix', r.d, name])
-	r.add_libs()
-	return r
 
 
 # ---- the recipe guest: the document's steps, as a Debian admin takes them ----
@@ -795,7 +812,6 @@ def guest(k: DebianKernel, initrd: str, timeout: Optional[float], append: str = 
 
 
 JOB = f'. {GUEST_DIR}/bin/crcap-debian-job.sh\n'
-ABLATION_JOB = f'CRCAP_DEBIAN_MODE=ablation\n. {GUEST_DIR}/bin/crcap-debian-job.sh\n'
 
 
 # ---- verdicts --------------------------------------------------------------
@@ -814,6 +830,15 @@ def denials(lines: List[str]) -> List[Tuple[str, str, str, str]]:
 			out.append((m.group(2).split(':')[2], m.group(3).split(':')[2],
 				    m.group(4), m.group(1).strip()))
 	return out
+
+
+def no_denial(name: str, b: G.Block) -> Test:
+	"""NAME: block B's AVC lines hold no denial (each one listed)."""
+	avc = sorted(set(denials(b.lines)))
+	t = Test(name, Status.PASS if not avc else Status.FAIL,
+		 '' if not avc else f'{len(avc)} denials: {avc[:3]}')
+	t.log += [' '.join(a) for a in avc]
+	return t
 
 
 def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
@@ -878,13 +903,24 @@ def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 	return [x.finish() for x in (ks, c3, cr, se, g)]
 
 
-def workloads_job(names: Sequence[str], limit: float) -> str:
-	"""The workloads guest's job: NAMES (workloads_test.py's), each with
-	LIMIT seconds for any one of its commands."""
-	words = [f'{w}:{WORKLOAD_TUNABLES[w]}' if w in WORKLOAD_TUNABLES else w for w in names]
-	words += [f'{w}/off' for w in names if w in WORKLOAD_WITHOUT_TUNABLE]
-	return (f'CRCAP_DEBIAN_MODE=workloads\nCRCAP_WORKLOADS={shlex.quote(" ".join(words))}\n'
+def workloads_job(names: Sequence[str], limit: float, mode: str = 'workloads') -> str:
+	"""The workloads guest's job (or MODE's, the policy ablation's): NAMES
+	(workloads_test.py's), each with LIMIT seconds for any one of its
+	commands; in the workloads guest, the negative cases too."""
+	words = [f'{w}:{",".join(WORKLOAD_TUNABLES[w])}' if w in WORKLOAD_TUNABLES else w
+		 for w in names]
+	for w in names if mode == 'workloads' else ():
+		if w in WORKLOAD_WITHOUT_TUNABLE:
+			rest = [b for b in WORKLOAD_TUNABLES[w] if b != WORKLOAD_WITHOUT_TUNABLE[w][0]]
+			words.append(f'{w}/off' + (f':{",".join(rest)}' if rest else ''))
+	return (f'CRCAP_DEBIAN_MODE={mode}\nCRCAP_WORKLOADS={shlex.quote(" ".join(words))}\n'
 		f'CRCAP_WORKLOAD_LIMIT={limit:.0f}\n' + JOB)
+
+
+def ablation_job(names: Sequence[str], limit: float) -> str:
+	"""The policy ablation's job: the enforcing case, then the workloads
+	NAMES where it misses a rule."""
+	return workloads_job(names, limit, 'ablation')
 
 
 def workloads_verdicts(k: DebianKernel, run: G.GuestRun, names: Sequence[str]) -> List[Test]:
@@ -897,17 +933,13 @@ def workloads_verdicts(k: DebianKernel, run: G.GuestRun, names: Sequence[str]) -
 		# parse, as a test without subtests.
 		s.add(run.program(f'workload.{w}', f'{w}_enforcing'))
 		b = run.blocks.get(f'workload.{w}.avc')
-		if b is None:
-			continue
-		avc = sorted(set(denials(b.lines)))
-		t = s.add(Test(f'{w}_logs_no_denial', Status.PASS if not avc else Status.FAIL,
-			       '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
-		t.log += [' '.join(a) for a in avc]
+		if b is not None:
+			s.add(no_denial(f'{w}_logs_no_denial', b))
 	for w in names:
 		if w not in WORKLOAD_WITHOUT_TUNABLE:
 			continue
-		src, tgt, cls, perm = WORKLOAD_WITHOUT_TUNABLE[w]
-		name = f'{w}_without_{WORKLOAD_TUNABLES[w]}_is_denied'
+		tunable, (src, tgt, cls, perm) = WORKLOAD_WITHOUT_TUNABLE[w]
+		name = f'{w}_without_{tunable}_is_denied'
 		b, avc = run.blocks.get(f'workload.{w}.off'), run.blocks.get(f'workload.{w}.off.avc')
 		if b is None or avc is None:
 			s.add(Test(name, Status.CRASHED, 'the guest never ran it'))
@@ -980,45 +1012,60 @@ def recipe_verdicts(k: DebianKernel, run: G.GuestRun, rec: Recipe) -> List[Test]
 	s.add(run.program('recipe.roundtrip', 'users_steps_dump_and_restore'))
 	for part in ('root', 'user'):
 		blk = ran(f'{part}_steps_log_no_denial', f'recipe.{part}.avc')
-		if blk is None:
-			continue
-		avc = sorted(set(denials(blk.lines)))
-		t = s.add(Test(f'{part}_steps_log_no_denial', Status.PASS if not avc else Status.FAIL,
-			       '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
-		t.log += [' '.join(a) for a in avc]
+		if blk is not None:
+			s.add(no_denial(f'{part}_steps_log_no_denial', blk))
 	return [s.finish(), G.health([run], f'{k.name}.recipe')]
 
 
-def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]]) -> Test:
+def _case_outcome(got: Dict[str, G.Block], bid: str) -> Tuple[bool, str]:
+	"""Did case BID (a block, with BID.avc) pass without a denial?  And
+	what it saw when it did not."""
+	b = got.get(bid)
+	avc = sorted(set(denials(got.get(f'{bid}.avc', G.Block()).lines)))
+	if b is None:
+		return False, 'never ran'
+	if b.exit:
+		outcome = next((ln[len('# outcome: '):].strip() for ln in b.lines
+				if ln.startswith('# outcome: ')), f'exit {b.exit}')
+		return False, f'fails ({outcome[:160]})'
+	if avc:
+		return False, f'denied {avc[:2]}'
+	return True, ''
+
+
+def ablation_verdicts(run: G.GuestRun, blocks: List[Tuple[str, str]],
+		      names: Sequence[str] = ()) -> Test:
 	"""debian.policy_ablation: for each rule of the criu module (each
-	permission of an allow rule, each interface call), the enforcing case
-	without it must fail, or log a denial."""
+	permission of an allow rule, each interface call), a case must fail,
+	or log a denial, without it: the enforcing case, or one of the
+	workloads NAMES, which the guest runs when the enforcing case misses
+	the rule.  Every case must pass with the module as it is."""
 	got = run.blocks
 	s = Test('debian.policy_ablation')
 	s.add(G.health([run], 'guest'))
-	base = got.get('ablation_base')
-	base_avc = denials(got.get('ablation_base.avc', G.Block()).lines)
-	if base is None or base.exit != 0 or base_avc:
-		why = ('the guest never ran it' if base is None else
-		       f'exit {base.exit}' if base.exit else f'denials {sorted(set(base_avc))[:2]}')
+	bad = [(c, why) for c in ['ablation_base', *[f'ablation_base.workload.{w}' for w in names]]
+	       for ok, why in [_case_outcome(got, c)] if not ok]
+	if bad:
 		s.add(Test('module_passes_unablated', Status.FAIL,
-			   f'the module as it is fails here ({why}): the ablation proves nothing'))
+			   f'the module as it is fails {bad[0][0]} here ({bad[0][1]}): '
+			   'the ablation proves nothing'))
 		return s.finish()
 	s.add(Test('module_passes_unablated', Status.PASS))
 	for f, name in blocks:
-		b = got.get(f'ablation.{name}')
-		if b is None:
+		if f'ablation.{name}' not in got:
 			s.add(Test(name, Status.CRASHED, f'the guest never ran it ({run.failure or "?"})'))
 			continue
-		avc = sorted(set(denials(got.get(f'ablation.{name}.avc', G.Block()).lines)))
-		outcome = next((ln[len('# outcome: '):].strip() for ln in b.lines
-				if ln.startswith('# outcome: ')), f'exit {b.exit}')
-		needed = b.exit != 0 or bool(avc)
-		t = s.add(Test(name, Status.PASS if needed else Status.FAIL,
-			       '' if needed else f'{f}: criu works without it and logs no denial: '
-			       'the rule has no case'))
-		seen = f'criu {outcome[:160]}' if b.exit else f'denied {avc[:2]}'
-		t.log.append(f'{f}: without it, {seen}')
+		cases = [f'ablation.{name}', *[f'ablation.{name}.workload.{w}' for w in names
+					       if f'ablation.{name}.workload.{w}' in got]]
+		missed = [(c, why) for c in cases for ok, why in [_case_outcome(got, c)] if not ok]
+		t = s.add(Test(name, Status.PASS if missed else Status.FAIL,
+			       '' if missed else f'{f}: criu works without it and logs no denial, in '
+			       f'{len(cases)} cases (the enforcing case, workloads '
+			       f'{", ".join(names) or "none"}): the rule has no case'))
+		for c, why in missed[:1]:
+			case = 'the enforcing case' if c == f'ablation.{name}' else \
+				'workload ' + c.rsplit('.', 1)[1]
+			t.log.append(f'{f}: without it, {case} {why}')
 	return s.finish()
 
 

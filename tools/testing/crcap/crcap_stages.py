@@ -399,18 +399,24 @@ class Stages:
 		return Stage(Q.recipe_verdicts(k, run, Q.recipe(self.top)),
 			     {f'{k.name} recipe': time.monotonic() - t})
 
-	def workloads_initrd(self, base: str) -> str:
-		"""The Debian root BASE with what the workloads need (kept)."""
-		part = os.path.join(self.build, 'debian-workloads.gz')
+	def workloads_part(self, java: bool = True) -> str:
+		"""What the workloads need, as an archive to append to a Debian
+		root (kept); without JAVA, no JVM."""
+		name = 'debian-workloads' + ('' if java else '-nojava')
+		part = os.path.join(self.build, f'{name}.gz')
 		key = Q.root_key(self.top, [os.path.join(self.top, Q.WORKLOADS_DIR), os.path.join(
-			self.build, 'tools', 'omp_job'), Q.JAVA_HOME], True)
+			self.build, 'tools', 'omp_job'), *([Q.JAVA_HOME] if java else [])], java)
 		if not Q.kept(part, key):
-			d = os.path.join(self.build, 'debian-workloads-root')
-			Q.workloads_root(self.top, d, self.build).cpio(part)
+			d = os.path.join(self.build, f'{name}-root')
+			Q.workloads_root(self.top, d, self.build, java).cpio(part)
 			shutil.rmtree(d, ignore_errors=True)
 			Q.keep(part, key)
+		return part
+
+	def workloads_initrd(self, base: str) -> str:
+		"""The Debian root BASE with what the workloads need (kept)."""
 		initrd = os.path.join(self.build, 'debian-workloads-initrd.gz')
-		Q.concat([base, part], initrd)
+		Q.concat([base, self.workloads_part()], initrd)
 		return initrd
 
 	def debian_workloads(self, k: Q.DebianKernel, initrd: str, names: Sequence[str]) -> Stage:
@@ -434,6 +440,9 @@ class Stages:
 		"""The criu module without each of its rules (or those named ONLY),
 		enforcing, in one guest of Debian's kernel: each must be missed."""
 		blocks = Q.rule_units(self.top, only)
+		# The cases: the enforcing case, then the workloads when it
+		# misses the rule.
+		names = Q.GUEST_WORKLOADS if only is None else Q.IN_TEST_ABLATION_WORKLOADS
 		t = time.monotonic()
 		try:
 			pols = {'criu': base}
@@ -442,19 +451,25 @@ class Stages:
 			for b, d in built:
 				pols[f'ablate-{b[1]}'] = d
 			tools = os.path.join(self.build, 'tools')
-			initrd = os.path.join(self.build, 'debian-ablation-initrd.gz')
-			key = Q.root_key(self.top, [criu, tools, *pols.values()], False)
-			if not Q.kept(initrd, key):
+			root = os.path.join(self.build, 'debian-ablation-root.gz')
+			key = Q.root_key(self.top, [criu, tools, *pols.values()], True)
+			if not Q.kept(root, key):
 				Q.make_root(self.top, os.path.join(self.build, 'debian-ablation-root'),
-					    [], tools, criu, pols, full=False).cpio(initrd)
-				Q.keep(initrd, key)
+					    [], tools, criu, pols).cpio(root)
+				Q.keep(root, key)
+			initrd = os.path.join(self.build, 'debian-ablation-initrd.gz')
+			Q.concat([root, self.workloads_part(java='jvm' in names)], initrd)
 		except Error as e:
 			return Stage([Test('debian.policy_ablation', subtests=[
 				Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish()])
-		run = Q.guest(k, initrd, self.req.timeout or 60 + 20 * len(blocks)).boot(
-			os.path.join(self.results, 'debian-ablation'), Q.ABLATION_JOB, name=k.name)
+		limit = Q.WORKLOAD_LIMIT
+		g = Q.guest(k, initrd, self.req.timeout or
+			    120 + 4 * limit * len(names) + 80 * len(blocks))
+		g.mem = '3072'
+		run = g.boot(os.path.join(self.results, 'debian-ablation'),
+			     Q.ablation_job(names, limit), name=k.name)
 		say(f'policy ablation: {len(blocks)} rules in {time.monotonic() - t:.0f} s')
-		return Stage([Q.ablation_verdicts(run, blocks)],
+		return Stage([Q.ablation_verdicts(run, blocks, names)],
 			     {'policy ablation': time.monotonic() - t})
 
 	# ---------------------------------------------------------- the series

@@ -796,6 +796,46 @@ class GuestTest(unittest.TestCase):
 		for name in Q.NOT_ABLATED:
 			self.assertNotIn(name, names)
 
+	def test_ablation_a_workload_may_be_the_case_that_needs_a_rule(self):
+		def block(bid, lines=(), rc=0):
+			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
+		ok = ['1..1', 'ok 1 x']
+		avc = ['avc:  denied  { read } for pid=1 scontext=u:r:user_criu_t:s0 '
+		       'tcontext=u:r:locale_t:s0 tclass=file permissive=0']
+		base = block('ablation_base', ok) + block('ablation_base.avc')
+		for w in ('mappings', 'openmp'):
+			w = f'ablation_base.workload.{w}'
+			base += block(w, ok) + block(f'{w}.avc')
+		rules = block('ablation.a', ['# outcome: dump_failed x'], 1) + block('ablation.a.avc')
+		rules += block('ablation.b', ok) + block('ablation.b.avc')	# the target misses b
+		m = 'ablation.b.workload.mappings'
+		rules += block(m, ok) + block(f'{m}.avc', avc)
+		rules += block('ablation.c', ok) + block('ablation.c.avc')	# and c: no case
+		rules += block('ablation.c.workload.mappings', ok) + block('ablation.c.workload.mappings.avc')
+		rules += block('ablation.c.workload.openmp', ok) + block('ablation.c.workload.openmp.avc')
+
+		def verdicts(stream):
+			run = G.GuestRun('a', tempfile.mkdtemp(), 'qemu')
+			self.addCleanup(shutil.rmtree, run.results)
+			run.blocks, run.exit, _ = G.split_results('\n'.join(stream + ['=== crcap job exit 0']))
+			t = Q.ablation_verdicts(run, [('criu.te', 'a'), ('criu.te', 'b'), ('criu.te', 'c')],
+						('mappings', 'openmp'))
+			return {n.split('.')[-1]: x for n, x in t.leaves() if not n.startswith('x.guest')}
+		got = verdicts(base + rules)
+		self.assertEqual(Status.PASS, got['module_passes_unablated'].status)
+		self.assertEqual(Status.PASS, got['a'].status)
+		self.assertIn('the enforcing case fails (dump_failed x)', got['a'].log[0])
+		self.assertEqual(Status.PASS, got['b'].status)
+		self.assertIn('workload mappings denied', got['b'].log[0])
+		self.assertEqual(Status.FAIL, got['c'].status)
+		self.assertIn('in 3 cases', got['c'].reason)
+		# A workload that fails with the module as it is proves nothing.
+		w = 'ablation_base.workload.openmp'
+		broken = [x.replace(f'{w} exit 0', f'{w} exit 1') for x in base]
+		got = verdicts(broken + rules)
+		self.assertEqual(Status.FAIL, got['module_passes_unablated'].status)
+		self.assertNotIn('a', got)
+
 	def test_the_recipe_is_the_documents(self):
 		rec = Q.recipe(TOP)
 		self.assertEqual('local_criu', rec.module[0])
@@ -1531,16 +1571,18 @@ class FakeWorld:
 		def block(bid, lines=(), rc=0):
 			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
 		if 'ablation' in job:
-			return block('ablation_base') + block('ablation.ptrace', ['# outcome: dump'], 1)
+			base = sum((block(f'ablation_base.workload.{w}', self.TAP)
+				    + block(f'ablation_base.workload.{w}.avc') for w in Q.GUEST_WORKLOADS), [])
+			return block('ablation_base') + base + block('ablation.ptrace', ['# outcome: dump'], 1)
 		if 'CRCAP_DEBIAN_MODE=recipe' in job:
 			return self.recipe_blocks(block)
 		if 'CRCAP_DEBIAN_MODE=workloads' in job:
-			words = re.search(r"CRCAP_WORKLOADS='?([a-z_:/ ]*)", job).group(1).split()
+			words = re.search(r"CRCAP_WORKLOADS='?([a-z_:/, ]*)", job).group(1).split()
 			out = []
 			for w in (w.split(':')[0] for w in words):
 				if w.endswith('/off'):	# fails, denied what the tunable lifts
 					w = w[:-len('/off')]
-					src, tgt, cls, perm = Q.WORKLOAD_WITHOUT_TUNABLE[w]
+					_, (src, tgt, cls, perm) = Q.WORKLOAD_WITHOUT_TUNABLE[w]
 					out += block(f'workload.{w}.off', ['not ok 1 x'], 1)
 					out += block(f'workload.{w}.off.avc', [
 						f'avc:  denied  {{ {perm} }} for pid=1 scontext=u:r:{src}:s0 '
@@ -1819,8 +1861,8 @@ class MainTest(unittest.TestCase):
 		self.assertNotIn('debian-6.12-cloud-amd64.recipe', out)	# the first 6.12 only
 		self.assertNotIn('debian-6.1-amd64.workloads', out)	# 6.1: no --shell-job
 		with open(os.path.join(self.world.build, 'results', 'report.ktap')) as f:
-			self.assertIn('ok 7 openmp_without_criu_restore_user_home_files_is_denied',
-				      f.read())
+			text = f.read()
+		self.assertIn('ok 7 openmp_without_criu_restore_user_home_files_is_denied', text)
 
 	def test_selfcheck(self):
 		rc, out = self.main('selfcheck')
