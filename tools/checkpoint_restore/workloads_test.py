@@ -31,9 +31,16 @@ of all it starts and kills what is left before it ends.
             today, and the test says they still do, and why;
  failed_restore  the OpenMP job restored without a supplementary group
             it had: criu must fail, within seconds, and leave nothing;
+ own_criu   the user's view of its own criu: a criu waiting for the tree
+            it restored (restore without -d) is seen by the user as ps
+            sees it (in its SELinux domain, under a policy), and stopped,
+            continued and killed by the user's kill; the tree goes on;
  mappings   a python process that maps the locale archive (setlocale) and
-            a file of /tmp it writes a counter into, shared: restored, it
-            counts on in the same file, with the same PID and mappings.
+            a file of /tmp it writes a counter into, shared, and keeps a
+            file of /etc open, as a daemon keeps its configuration; its
+            images copied with their labels (as cp -a and rsync -X copy),
+            it is restored from the copy and counts on in the same file,
+            with the same PID, mappings and open file.
 
 With --user NAME --selinux CONTEXT (a guest with a policy loaded): the
 workloads run as NAME, an existing user with a home, in CONTEXT, as a
@@ -83,7 +90,8 @@ CHUNKS = 48		# the OpenMP job's
 JAVA_OPTS = ['-XX:-UsePerfData', '-XX:+UseSerialGC', '-Xmx256m']
 # What runs when no NAME is given; mappings needs a locale archive (Debian's
 # locales, locale-gen), which the SELinux guests carry and a host may not.
-ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'podman', 'failed_restore')
+ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'podman', 'failed_restore',
+	 'own_criu')
 
 results = []
 figures = {}
@@ -758,12 +766,95 @@ def workload_failed_restore(env, runs):
 		subprocess.run(['groupdel', FAIL_GROUP], capture_output=True)
 
 
-# ---- mappings: the locale archive, a file of /tmp ------------------------------
+# ---- own_criu: the user's ps and signals of its own criu ------------------------
 
+SLEEPER = r'''
+import os, sys, time
+with open(os.path.join(sys.argv[1], 'pid'), 'w') as f:
+	f.write(str(os.getpid()))
+while True:
+	time.sleep(0.05)
+'''
+
+
+def proc_state(pid):
+	"""The state letter of process PID ('' when it is gone)."""
+	stat = read(f'/proc/{pid}/stat')
+	return stat.rsplit(')', 1)[1].split()[0] if stat and ')' in stat else ''
+
+
+def workload_own_criu(env, runs):
+	"""A criu restoring without -d stays the parent of the tree it
+	restored until the tree ends: the user must see it with ps (in the
+	criu domain of its role, with a context), stop, continue and kill it
+	with kill; the restored process goes on."""
+	for r in range(runs):
+		d = env.workdir(f'own-criu-{r}')
+		# Its output to /dev/null: a file of the home would need the
+		# module's tunable to be restored.
+		rc = subprocess.run(env.as_user(['setsid', '-f', 'python3', '-c', SLEEPER, d]),
+				    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+				    stderr=subprocess.DEVNULL, timeout=LIMIT).returncode
+		pid = wait_for(lambda: read(f'{d}/pid'))
+		if not pid:
+			return 'fail', f'the process did not start (exit {rc})'
+		why, _ = env.dump_gone(d, pid)
+		if why:
+			return 'fail', why
+		restore = env.as_user([env.criu, 'restore', '-D', img(d), '--unprivileged',
+				       '-o', 'restore.log', '-v4'])
+		proc = subprocess.Popen(restore, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+					stderr=subprocess.DEVNULL)
+		try:
+			criu = wait_for(lambda: proc_state(pid) and
+					re.search(r'^PPid:\s*(\d+)', read(f'/proc/{pid}/status'), re.M),
+					limit=20)
+			if not criu:
+				return 'fail', f'not restored under a waiting criu: ' \
+					f'{log_errors(d, "restore.log")}'
+			criu = criu.group(1)
+			want = env.context.replace(':user_t:', ':user_criu_t:') if env.context else ''
+			# The user's commands, their output to its own files: what ps
+			# reads of a process (its stat, and its context under a policy).
+			files = '"/proc/$1/stat"' + (' "/proc/$1/attr/current"' if want else '')
+			rc, out, _ = run(env.as_user(['sh', '-c', f'cat {files} >"$2/ps"', 'sh', criu, d]))
+			seen = read(f'{d}/ps').replace('\0', '').split()
+			if rc != 0 or not seen or seen[0] != criu or (want and seen[-1] != want):
+				return 'fail', f'the user\'s ps of its criu {criu}: exit {rc}, ' \
+					f'"{" ".join(seen)[:200]}"' + (f', want {want}' if want else '')
+			for sig, state in (('STOP', 'T'), ('CONT', 'S')):
+				rc, out, _ = run(env.as_user(['kill', f'-{sig}', criu]))
+				got = wait_for(lambda: proc_state(criu) == state or
+					       (state == 'S' and proc_state(criu) in 'RS'), limit=5)
+				if rc != 0 or not got:
+					return 'fail', f'the user\'s kill -{sig} of its criu: exit {rc}, ' \
+						f'state {proc_state(criu)}'
+			# criu waits with its signals blocked: KILL ends it.
+			rc, out, _ = run(env.as_user(['kill', '-KILL', criu]))
+			if rc != 0 or not wait_for(lambda: proc_state(criu) in ('', 'Z'), limit=10):
+				return 'fail', f'the user\'s kill -KILL of its criu: exit {rc}, ' \
+					f'state {proc_state(criu)}'
+			if not proc_state(pid):
+				return 'fail', 'the restored process ended with its criu'
+		finally:
+			kill(pid)
+			# runuser (no context) stops itself when its child stops.
+			for sig in (signal.SIGCONT, signal.SIGKILL):
+				if proc.poll() is None:
+					os.kill(proc.pid, sig)
+			proc.wait()
+	return 'pass', f'{runs} times: its criu seen by ps ({want or "no policy"}), ' \
+		'stopped, continued and killed by kill, the tree going on'
+
+
+# ---- mappings: the locale archive, a file of /tmp, one of /etc ------------------
+
+# A file of /etc that every Debian system has, not a link (etc_t).
+ETC_FILE = '/etc/debian_version'
 MAPPER = r'''
 import locale, mmap, os, sys, time
 locale.setlocale(locale.LC_ALL, '')
-d, path = sys.argv[1], sys.argv[2]
+d, path, conf = sys.argv[1], sys.argv[2], open(sys.argv[3])
 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 os.ftruncate(fd, mmap.PAGESIZE)
 m = mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED)
@@ -776,35 +867,68 @@ while True:
 '''
 
 
+# The images copied as the user copies them elsewhere, labels and all (what
+# cp -a and rsync -X do: the guest's cp is busybox's, which does not).
+COPY = 'import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], symlinks=True)'
+
+
+def opened(pid):
+	"""The files process PID has open."""
+	try:
+		fds = os.listdir(f'/proc/{pid}/fd')
+	except OSError:
+		return []
+	out = []
+	for fd in fds:
+		try:
+			out.append(os.readlink(f'/proc/{pid}/fd/{fd}'))
+		except OSError:
+			pass
+	return out
+
+
 def workload_mappings(env, runs):
 	"""MAPPER under LOCALE: its maps must hold the locale archive and its
-	file of /tmp before the dump and after the restore; the restored
-	process goes on counting in that file, under its PID."""
+	file of /tmp, and it must have ETC_FILE open, before the dump and
+	after the restore, which reads a copy of the images the user made
+	with their labels; the restored process goes on counting in that
+	file, under its PID."""
 	locale_env = dict(os.environ, LANG=LOCALE, LC_ALL=LOCALE)
 	dumps, restores = [], []
 	for r in range(runs):
 		d = env.workdir(f'mappings-{r}')
 		tmp = f'/tmp/crcap-mappings-{env.uid}-{r}'
-		env.spawn(['setsid', '-f', 'python3', '-c', MAPPER, d, tmp], f'{d}/out', env=locale_env)
+		env.spawn(['setsid', '-f', 'python3', '-c', MAPPER, d, tmp, ETC_FILE], f'{d}/out',
+			  env=locale_env)
 		pid = wait_for(lambda: read(f'{d}/pid').split(' ')[0])
 		if not pid:
 			return 'fail', f'the process did not start: {read(f"{d}/out")[-300:]}'
 		maps = read(f'/proc/{pid}/maps')
 		want = ('locale-archive', tmp)
 		missing = [w for w in want if w not in maps]
-		if missing:
+		if missing or ETC_FILE not in opened(pid):
 			kill(pid)
-			return 'fail', f'it does not map {" ".join(missing)} ({read(f"{d}/pid")})'
+			return 'fail', f'it does not map {" ".join(missing) or "-"}, or has not ' \
+				f'{ETC_FILE} open ({read(f"{d}/pid")})'
 		why, td = env.dump_gone(d, pid)
 		if why:
 			return 'fail', why
 		with open(tmp, 'rb') as f:
 			at = int.from_bytes(f.read(8), 'little')
+		copy = img(d) + '.copy'
+		rc, out, _ = run(env.as_user(['python3', '-c', COPY, img(d), copy]))
+		if rc != 0:
+			return 'fail', f'the copy of the images with their labels exited {rc}: ' \
+				f'{out.strip()[-300:]}'
+		IMAGES[d] = copy
 		rc, out, tr = run(env.restore_cmd(d))
 		if rc != 0:
 			return 'fail', f'restore exited {rc}: {out.strip()[-200:]}\n' + \
 				log_errors(d, 'restore.log')
 		maps = read(f'/proc/{pid}/maps')
+		if ETC_FILE not in opened(pid):
+			kill(pid)
+			return 'fail', f'restored, it has not {ETC_FILE} open'
 		grew = wait_for(lambda: int.from_bytes(open(tmp, 'rb').read(8), 'little') > at + 5,
 				limit=10)
 		kill(pid)
@@ -818,13 +942,15 @@ def workload_mappings(env, runs):
 		restores.append(tr)
 	bench('mappings', 'dump', dumps)
 	bench('mappings', 'restore', restores)
-	return 'pass', f'{runs} times restored mapping the locale archive and {tmp}, counting on'
+	return 'pass', f'{runs} times restored from a copy of its images, mapping the locale ' \
+		f'archive and {tmp}, {ETC_FILE} open, counting on'
 
 
 WORKLOADS = {'jvm': workload_jvm, 'openmp': workload_openmp,
 	     'bash_job': workload_bash_job, 'container': workload_container,
 	     'runc': workload_runc, 'podman': workload_podman,
-	     'failed_restore': workload_failed_restore, 'mappings': workload_mappings}
+	     'failed_restore': workload_failed_restore, 'mappings': workload_mappings,
+	     'own_criu': workload_own_criu}
 # The locale the mappings workload sets (its archive: Debian's locales).
 LOCALE = 'en_US.UTF-8'
 CLASSES = None

@@ -103,6 +103,10 @@ zdtm_selinux() {
 		echo 1 >"/sys/fs/selinux/booleans/$b" || return 1
 	done
 	echo 1 >/sys/fs/selinux/commit_pending_bools || return 1
+	# The ephemeral ports Debian's policy leaves unreserved_port_t, for
+	# criu's TCP repair probe (as in crcap-debian-job.sh): the same every
+	# time, not one run in a few hundred on virt_migration_port_t.
+	echo "32768 40039" >/proc/sys/net/ipv4/ip_local_port_range || return 1
 	if [ "$CRCAP_ZDTM_SELINUX" = enforcing ]; then
 		echo 1 >/sys/fs/selinux/enforce || return 1
 	fi
@@ -119,10 +123,14 @@ fi
 # out; SIGKILL a minute later if it does not.  As the census user: no
 # supplementary groups, nothing inheritable; in the userns mode, bash
 # stays ("&& true") to reap the namespace's orphans.
-eval "set -- $CRCAP_ZDTM_ARGS"
+# zdtm_run BLOCK LIMIT REPORT ARGS...: zdtm.py run ARGS, its report in
+# REPORT, the last lines it printed in BLOCK.
 export CENSUS_UID CRCAP_ZDTM_CAPS CRCAP_ZDTM_USERNS CRCAP_ZDTM_SELINUX USER_CONTEXT LOG
-# shellcheck disable=SC2016 # expanded by that sh
-crcap_item zdtm.run sh -c 'limit=$1 report=$2; shift 2
+zdtm_run() {
+	block=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by that sh
+	crcap_item "$block" sh -c 'limit=$1 report=$2; shift 2
 	set -- ./zdtm.py run "$@" --report "$report"
 	if [ -n "$CRCAP_ZDTM_CAPS" ]; then
 		if [ "${CRCAP_ZDTM_USERNS:-0}" = 1 ]; then
@@ -139,13 +147,44 @@ crcap_item zdtm.run sh -c 'limit=$1 report=$2; shift 2
 		[ -z "$label" ] || set -- sh -c "exec \"\$0\" \"\$@\" </dev/null" "$@"
 	fi
 	timeout -s INT -k 60 "$limit" "$@" >"$LOG" 2>&1
-	rc=$?; tail -n 400 "$LOG"; exit $rc' sh "$CRCAP_ZDTM_LIMIT" "$R" "$@"
+	rc=$?; tail -n 400 "$LOG"; exit $rc' sh "$@"
+}
+# Each denial once, with how often (pids, inodes and times taken out).
+zdtm_avc() {
+	sleep 1		# kauditd's lines reach the log after the denial
+	# shellcheck disable=SC2016 # expanded by that sh
+	crcap_item "$1" sh -c 'dmesg | grep "avc:  denied" |
+		sed "s/^.*avc:/avc:/; s/ pid=[0-9]*//; s/ ino=[0-9]*//" | sort | uniq -c || true'
+}
+eval "set -- $CRCAP_ZDTM_ARGS"
+zdtm_run zdtm.run "$CRCAP_ZDTM_LIMIT" "$R" "$@"
 crcap_info all_results "$(cut -d' ' -f1 /proc/uptime)"
 crcap_item zdtm.report cat "$R/criu-testreport.tap"
 if [ -n "${CRCAP_ZDTM_SELINUX:-}" ]; then
-	sleep 1		# kauditd's lines reach the log after the denial
-	# Each denial once, with how often (pids, inodes and times taken out).
-	# shellcheck disable=SC2016 # expanded by that sh
-	crcap_item zdtm.avc sh -c 'dmesg | grep "avc:  denied" |
-		sed "s/^.*avc:/avc:/; s/ pid=[0-9]*//; s/ ino=[0-9]*//" | sort | uniq -c || true'
+	zdtm_avc zdtm.avc
+fi
+
+# The policy ablation's census cases (crcap_census.policy_ablation()):
+# CRCAP_ZDTM_ABLATE, one line per rule of the criu module, "RULE LIMIT
+# ARGS" -- the module without RULE (its policy at
+# /usr/lib/crcap/policy/ablate-RULE) loaded in the place of the whole one
+# (the booleans and the labels of the files stay), and zdtm run again,
+# with ARGS, for at most LIMIT seconds.  Blocks: zdtm.ablate.RULE.load,
+# .run, .report, .avc.
+if [ -n "${CRCAP_ZDTM_SELINUX:-}" ] && [ -n "${CRCAP_ZDTM_ABLATE:-}" ]; then
+	while read -r rule limit args; do
+		[ -n "$rule" ] || continue
+		crcap_item "zdtm.ablate.$rule.load" dd bs=16M of=/sys/fs/selinux/load \
+			if="/usr/lib/crcap/policy/ablate-$rule/policy.33" || continue
+		crcap_dmesg_clear
+		rr=$R/ablate-$rule
+		{ mkdir -p "$rr" && chown "$CENSUS_UID:$CENSUS_UID" "$rr" &&
+			chcon user_u:object_r:user_home_t:s0 "$rr"; } || continue
+		eval "set -- $args"
+		zdtm_run "zdtm.ablate.$rule.run" "$limit" "$rr" "$@"
+		crcap_item "zdtm.ablate.$rule.report" cat "$rr/criu-testreport.tap"
+		zdtm_avc "zdtm.ablate.$rule.avc"
+	done <<EOF
+$CRCAP_ZDTM_ABLATE
+EOF
 fi

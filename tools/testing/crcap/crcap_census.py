@@ -150,6 +150,42 @@ IN_TEST: Dict[str, Tuple[str, ...]] = {
 }
 
 
+# The policy ablation's census cases (policy_ablation()): the rules of the
+# criu module that no case of the Debian guests needs (the enforcing case
+# and the workloads run on without them: crcap_qemu.ablation_verdicts),
+# each with the zdtm tests that fail, or log a denial, without it -- in
+# user_t, enforcing, as caps_selinux runs them.  Each test passes with the
+# module as it is, without a denial.
+ABLATION_CASES: Dict[str, Tuple[str, ...]] = {
+	# A ghost socket with no known directory, bound in a scratch directory
+	# among the images (CRIU's series, 0005 and 0012).
+	'manage_dirs_pattern.criu_domain.criu_image_t.criu_image_t':
+		('fifo_upon_unix_socket01', 'sk-unix-rel-ghost'),
+	'manage_sock_files_pattern.criu_domain.criu_image_t.criu_image_t':
+		('fifo_upon_unix_socket01', 'sk-unix-rel-ghost'),
+	# A pty whose master was closed: criu opens a fake one through ptmx,
+	# its slave devpts_t (no login relabelled it), and sets its owner.
+	'term_use_generic_ptys.criu_domain': ('pty04',),
+	'term_setattr_generic_ptys.criu_domain': ('pty04',),
+	# Stopped tasks stopped again after the restore: by SIGSTOP, or by the
+	# signal that stopped them (SIGTSTP: stopped03).
+	'ROLE_criu_t.USER.process.signal': ('stopped03',),
+	'ROLE_criu_t.USER.process.sigstop': ('stopped', 'stopped01'),
+	# memfds criu made again, read, written and mapped by the task after.
+	'USER.criu_tmpfs_t.file.rw_file_perms': ('memfd00', 'memfd02'),
+	'USER.criu_tmpfs_t.file.map': ('memfd03',),
+	# The tunable: the task's removed working directory, its home files
+	# mapped, its fifos and its sockets of the home.
+	'userdom_manage_user_home_content_dirs.criu_domain': ('cwd01', 'cwd02'),
+	'userdom_mmap_user_home_content_files.criu_domain': ('maps_file_prot', 'unlink_mmap00'),
+	'userdom_manage_user_home_content_pipes.criu_domain': ('fifo', 'fifo-ghost'),
+	'userdom_manage_user_home_content_sockets.criu_domain':
+		('sk-unix01', 'sk-unix-dgram-ghost'),
+}
+# What "scripts/crcap test" ablates with census cases.
+IN_TEST_ABLATION = ('term_use_generic_ptys.criu_domain',)
+
+
 # ---- the tests, the exclusions, the expectations --------------------------
 
 def read_table(path: str, words: int, min_fields: int) -> List[List[str]]:
@@ -790,6 +826,98 @@ def selinux_gap(top: str, build: str, k: Q.DebianKernel, tree: str, c: Census,
 		c.guests += runs
 		c.gap[t] = [f'alone, enforcing: {got[t].outcome}'] + \
 			(logged_denials(runs) or ['no denial logged'])
+
+
+def ablation_plan(top: str, rules: Optional[Sequence[str]] = None
+		  ) -> Tuple[List[Tuple[str, str]], Dict[str, Tuple[str, ...]]]:
+	"""The rules of ABLATION_CASES (or those named RULES) as
+	crcap_qemu.rule_units() names them in the module, and their tests."""
+	names = list(rules or ABLATION_CASES)
+	unknown = [r for r in names if r not in ABLATION_CASES]
+	if unknown:
+		raise Error(f'census: no census case for {", ".join(unknown)} (ABLATION_CASES)')
+	return Q.rule_units(top, names), {r: ABLATION_CASES[r] for r in names}
+
+
+def policy_ablation(top: str, build: str, jobs: int, k: Q.DebianKernel, out: str,
+		    rules: Optional[Sequence[str]] = None) -> Tuple[Test, G.GuestRun]:
+	"""census.policy_ablation: the criu module without each rule of
+	ABLATION_CASES (or those named RULES), in one guest of kernel K: zdtm
+	in user_t, enforcing, as caps_selinux runs it, first with the module
+	as it is (each case must pass, logging no denial), then once per rule
+	on that rule's tests, its policy loaded in the place of the module's:
+	one must fail or log a denial."""
+	blocks, cases = ablation_plan(top, rules)
+	tree = prepare(top, build, jobs)
+	mode = MODES['caps_selinux']
+	base = Q.build_policy(top, build, 'criu')
+	built = G.parallel([lambda b=b: (b[1], Q.build_policy(
+		top, build, f'ablate-{b[1]}', drop=b)) for b in blocks], 2)
+	part = Q.policies_archive(os.path.join(build, 'census-ablation-policies'),
+				  {f'ablate-{name}': d for name, d in built})
+	initrd = os.path.join(build, 'census-ablation-initrd.gz')
+	Q.concat([Q.zdtm_initrd(top, build, tree, k, base), part], initrd)
+
+	def args(tests: Sequence[str]) -> List[str]:
+		return [*[a for t in tests for a in ('-t', f'zdtm/static/{t}')],
+			'-f', 'h', '--keep-going', '--ignore-taint', '-p', str(ROOT_PARALLEL),
+			'--rootless']
+
+	def limit(tests: Sequence[str]) -> float:
+		return ROOT_START + ROOT_PER_TEST * len(tests) / ROOT_PARALLEL
+	every = sorted({t for ts in cases.values() for t in ts})
+	ablate = [(name, limit(cases[name]), args(cases[name])) for _, name in blocks]
+	job = Q.zdtm_job(args(every), limit(every), mode.caps, False, mode.selinux, ablate)
+	total = limit(every) + sum(a[1] for a in ablate) + ROOT_BOOT
+	say(f'census policy ablation: {len(blocks)} rules, {len(every)} tests, in one guest '
+	    f'of {k.name}')
+	run = Q.zdtm_guest(k, initrd, total, True).boot(
+		os.path.join(out, f'{k.name}-policy-ablation'), job, name='census-ablation')
+	initrd_copy = run.path('initrd.gz')
+	if os.path.exists(initrd_copy):
+		os.unlink(initrd_copy)
+	return ablation_verdicts(run, blocks, cases), run
+
+
+def _ablation_case(run: G.GuestRun, prefix: str, tests: Sequence[str]
+		   ) -> Tuple[List[str], List[str]]:
+	"""What block PREFIX.report and PREFIX.avc of RUN say of TESTS: the
+	tests that did not pass (with why), and the denials logged."""
+	rep = run.blocks.get(f'{prefix}.report')
+	got = parse_tap('\n'.join(rep.lines)) if rep else {}
+	bad = [f'{t}: {got[t].outcome} {got[t].detail}'.strip() if t in got else
+	       f'{t}: no result' for t in tests if t not in got or got[t].outcome != 'pass']
+	avc = sorted({' '.join(d) for d in Q.denials(
+		run.blocks.get(f'{prefix}.avc', G.Block()).lines)})
+	return bad, avc
+
+
+def ablation_verdicts(run: G.GuestRun, blocks: Sequence[Tuple[str, str]],
+		      cases: Dict[str, Sequence[str]]) -> Test:
+	"""census.policy_ablation: the module as it is passes every case
+	without a denial; without each rule, one of its cases fails or a
+	denial is logged."""
+	s = Test('census.policy_ablation')
+	s.add(G.health([run], 'guest'))
+	every = sorted({t for ts in cases.values() for t in ts})
+	bad, avc = _ablation_case(run, 'zdtm', every)
+	if bad or avc or 'zdtm.report' not in run.blocks:
+		s.add(Test('module_passes_unablated', Status.FAIL,
+			   f'the module as it is: {(bad + avc + ["no report"])[0][:200]}: the '
+			   'ablation proves nothing', log=bad + avc))
+		return s.finish()
+	s.add(Test('module_passes_unablated', Status.PASS))
+	for f, name in blocks:
+		if f'zdtm.ablate.{name}.report' not in run.blocks:
+			s.add(Test(name, Status.CRASHED, f'the guest never ran it ({run.failure or "?"})'))
+			continue
+		bad, avc = _ablation_case(run, f'zdtm.ablate.{name}', cases[name])
+		missed = bad + avc
+		t = s.add(Test(name, Status.PASS if missed else Status.FAIL, '' if missed else
+			       f'{f}: zdtm\'s {", ".join(cases[name])} pass without it and log no '
+			       'denial: the rule has no census case'))
+		t.log += [f'{f}: without it, {m}' for m in missed[:3]]
+	return s.finish()
 
 
 def selinux_lines(c: Census) -> List[str]:

@@ -126,8 +126,6 @@ IN_TEST_ABLATION_WORKLOADS = ('mappings',)
 # Rules of the module that the enforcing case cannot miss, and why: they
 # are left in every ablated policy.
 NOT_ABLATED = {
-	'ps_process_pattern.EXEC.ROLE_criu_t': 'the user\'s ps of its own criu: no case yet',
-	'EXEC.ROLE_criu_t.process.signal_perms': 'the user\'s signals to its own criu: no case yet',
 	'systemd_user_app_status.ROLE.ROLE_criu_t': 'systemd --user only',
 }
 # The statements of the module's policy: an allow or dontaudit rule
@@ -491,7 +489,7 @@ GUEST_LOCALE = ('en_US', 'UTF-8', 'en_US.UTF-8')
 # allow_java_execstack; with both, the dump fails: criu is denied read
 # and write of the JVM's java_tmpfs_t memory, and the parasite's
 # remote_mprotect fails.
-GUEST_WORKLOADS = ('mappings', 'bash_job', 'openmp')
+GUEST_WORKLOADS = ('mappings', 'bash_job', 'openmp', 'own_criu')
 IN_TEST_WORKLOADS = GUEST_WORKLOADS
 # The tunables of the policy each needs, on for it alone: the criu
 # module's criu_restore_user_home_files, for the files of the user's home
@@ -511,8 +509,8 @@ def workloads_root(project_top: str, d: str, build: str, java: bool = True) -> R
 	"""What the workloads guest adds to the Debian root (make_root):
 	workloads_test.py and what it runs -- Debian's java with Server.class
 	built here (the guest has no javac; without JAVA, none), the OpenMP
-	job, a locale archive (util-linux's setsid and procps' pkill are
-	make_root()'s)."""
+	job, a locale archive, the file of /etc the mappings workload keeps
+	open (util-linux's setsid and procps' pkill are make_root()'s)."""
 	r = Root(d)
 	here = os.path.join(project_top, 'tools/checkpoint_restore')
 	for f in ('workloads_test.py', 'criu_test.py', 'workloads/expected'):
@@ -523,6 +521,7 @@ def workloads_root(project_top: str, d: str, build: str, java: bool = True) -> R
 	os.makedirs(r.path('/usr/lib/locale'), exist_ok=True)
 	src, charset, name = GUEST_LOCALE
 	util.run(['localedef', '-i', src, '-c', '-f', charset, '--prefix', r.d, name])
+	r.add('/etc/debian_version')
 	r.add_libs()
 	return r
 
@@ -780,6 +779,18 @@ def keep(out: str, key: str) -> None:
 		f.write(key)
 
 
+def policies_archive(d: str, policies: Dict[str, str]) -> str:
+	"""The binary policies of POLICIES (name -> build_policy()'s
+	directory) as an archive to append to a guest's root, each at
+	GUEST_DIR/policy/NAME/policy.33: D.gz."""
+	r = Root(d)
+	for name, pdir in policies.items():
+		r.add(os.path.join(pdir, 'policy.33'), f'{GUEST_DIR}/policy/{name}/policy.33')
+	r.cpio(d + '.gz')
+	shutil.rmtree(d, ignore_errors=True)
+	return d + '.gz'
+
+
 def kselftest_archive(kselftest: str, d: str, out: str) -> None:
 	"""The kselftest install as an archive of its own, at the guest's
 	path: appended to the root's, it completes the root for one kernel
@@ -841,6 +852,11 @@ def no_denial(name: str, b: G.Block) -> Test:
 	return t
 
 
+# The type of the ports the guest's last case leaves criu's TCP repair
+# probe (ip_local_port_range 49152-49216, crcap-debian-job.sh).
+PROBE_PORT = 'virt_migration_port_t'
+
+
 def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 	"""The guest's blocks as suites: <kernel>.kselftest, .clone3, .crcheck,
 	.selinux and .guest."""
@@ -879,13 +895,19 @@ def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 	avc = denials(blocks.get('selinux.criu_enforcing.avc', G.Block()).lines)
 	se.add(Test('criu_enforcing_logs_no_denial', Status.PASS if not avc else Status.FAIL,
 		    '' if not avc else f'{len(avc)} denials: {avc[:3]}'))
-	se.add(run.program('selinux.criu_without_capability2', 'criu_without_capability2'))
-	want = (CRIU_DOMAIN, CRIU_DOMAIN, 'capability2', 'checkpoint_restore')
-	avc = denials(blocks.get('selinux.criu_without_capability2.avc', G.Block()).lines)
-	ok = bool(avc) and all(a == want for a in avc)
-	se.add(Test('criu_without_capability2_logs_exactly_that_denial',
-		    Status.PASS if ok else Status.FAIL,
-		    '' if ok else f'denials: {sorted(set(avc))[:4] or "none"}'))
+
+	def exactly(case: str, want: Tuple[str, str, str, str]) -> None:
+		"""CASE as the user runs it, and WANT the only denial it logs."""
+		se.add(run.program(f'selinux.{case}', case))
+		avc = denials(blocks.get(f'selinux.{case}.avc', G.Block()).lines)
+		ok = bool(avc) and all(a == want for a in avc)
+		se.add(Test(f'{case}_logs_exactly_that_denial', Status.PASS if ok else Status.FAIL,
+			    '' if ok else f'denials: {sorted(set(avc))[:4] or "none"}'))
+	exactly('criu_without_capability2', (CRIU_DOMAIN, CRIU_DOMAIN, 'capability2',
+					      'checkpoint_restore'))
+	# Every ephemeral port of a type the module does not let criu connect
+	# to: its TCP repair probe is refused, and criu goes on (CRIU 0013).
+	exactly('criu_probe_refused', (CRIU_DOMAIN, PROBE_PORT, 'tcp_socket', 'name_connect'))
 
 	g = G.health([run], k.name)
 	kern = blocks.get('info.kernel')
@@ -1238,13 +1260,18 @@ def zdtm_initrd(project_top: str, build: str, tree: str, k: DebianKernel,
 
 
 def zdtm_job(args: Sequence[str], limit: float, caps: str = '', userns: bool = False,
-	     selinux: str = '') -> str:
+	     selinux: str = '',
+	     ablate: Sequence[Tuple[str, float, Sequence[str]]] = ()) -> str:
 	"""The guest's job: zdtm.py run ARGS in ZDTM_TREE/test, stopped
 	(SIGINT: it writes its report out) after LIMIT seconds; as root, or
 	with CAPS as the census user runs it (criu with CAPS+eip; inside
 	"unshare -Ucfpm --mount-proc" if USERNS; in user_t under the policy,
-	SELINUX "permissive" or "enforcing", if given)."""
+	SELINUX "permissive" or "enforcing", if given).  Then, under the
+	policy, for each (RULE, LIMIT, ARGS) of ABLATE: the module without
+	RULE loaded, and zdtm.py run ARGS again."""
+	lines = '\n'.join(f'{rule} {lim:.0f} {shlex.join(a)}' for rule, lim, a in ablate)
 	return (f'CRCAP_ZDTM_ARGS={shlex.quote(shlex.join(args))}\n'
+		f'CRCAP_ZDTM_ABLATE={shlex.quote(lines)}\n'
 		f'CRCAP_ZDTM_LIMIT={limit:.0f}\n'
 		f'CRCAP_ZDTM_TREE={ZDTM_TREE}\n'
 		f'CRCAP_ZDTM_CAPS={shlex.quote(caps)}\n'

@@ -364,7 +364,11 @@ class Stages:
 			st.tests.append(Test('debian.recipe', subtests=[
 				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish())
 			rinitrd = ''
+		# The census's cases of the ablation: with the rules ablated here
+		# (IN_TEST_RULES in "test"), those of CEN.IN_TEST_ABLATION.
+		cab = None if blocks is None else CEN.IN_TEST_ABLATION
 		for got in G.parallel([lambda: self.policy_ablation(ks[0], criu, pols['criu'], blocks),
+				       *[lambda k=k: self.census_ablation(k, cab) for k in wk[:1]],
 				       *[lambda k=k: self.debian_workloads(k, initrd, workloads)
 					 for k in wk],
 				       *[lambda k=k: self.debian_recipe(k, rinitrd, criu)
@@ -471,6 +475,21 @@ class Stages:
 		say(f'policy ablation: {len(blocks)} rules in {time.monotonic() - t:.0f} s')
 		return Stage([Q.ablation_verdicts(run, blocks, names)],
 			     {'policy ablation': time.monotonic() - t})
+
+	def census_ablation(self, k: Q.DebianKernel, rules: Optional[Sequence[str]]) -> Stage:
+		"""The rules of the criu module that only the census's tests
+		need (CEN.ABLATION_CASES, or RULES of them), each taken out in
+		turn, in a guest of Debian's kernel K (CEN.policy_ablation)."""
+		t = time.monotonic()
+		try:
+			test, run = CEN.policy_ablation(self.top, self.build, self.jobs, k,
+							os.path.join(self.results, 'census'), rules)
+		except Error as e:
+			return Stage([Test('census.policy_ablation', subtests=[
+				Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish()])
+		say(f'census policy ablation: guest done in {run.seconds:.1f} s '
+		    f'({run.failure or f"exit {run.exit}"})')
+		return Stage([test], {'census policy ablation': time.monotonic() - t})
 
 	# ---------------------------------------------------------- the series
 

@@ -577,9 +577,8 @@ def refpolicy(project: Project, build: str) -> Test:
 			     cwd=d))
 
 	for role in ('user', 'staff', 'sysadm'):
-		for cls in ('capability2', 'cap2_userns'):
-			grants(f'{role}_criu_t_has_{cls}_checkpoint_restore',
-			       f'-s {role}_criu_t -t {role}_criu_t -c {cls} -p checkpoint_restore')
+		grants(f'{role}_criu_t_has_capability2_checkpoint_restore',
+		       f'-s {role}_criu_t -t {role}_criu_t -c capability2 -p checkpoint_restore')
 		grants(f'{role}_criu_t_ptraces_{role}_t',
 		       f'-s {role}_criu_t -t {role}_t -c process -p ptrace')
 	# No role's criu reaches the processes of another role's user domain:
@@ -596,6 +595,8 @@ def refpolicy(project: Project, build: str) -> Test:
 	# apart, and criu gets no capability that overrides it.
 	grants('criu_has_no_capability', '-s criu_domain -c capability', False)
 	grants('criu_has_no_cap_userns', '-s criu_domain -c cap_userns', False)
+	# Nor in a user namespace: its user domains cannot make one.
+	grants('criu_has_no_cap2_userns', '-s criu_domain -c cap2_userns', False)
 	for role in ('user', 'staff', 'sysadm'):
 		grants(f'{role}_criu_t_has_no_capability', f'-s {role}_criu_t -c capability', False)
 	grants('grants_no_sys_admin', '-s criu_domain -p sys_admin', False)

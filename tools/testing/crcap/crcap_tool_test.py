@@ -1029,6 +1029,70 @@ class CensusTest(unittest.TestCase):
 		...
 		''')
 
+	def test_the_ablations_census_cases_are_rules_and_tests_it_has(self):
+		blocks, cases = CEN.ablation_plan(TOP)
+		self.assertEqual(sorted(CEN.ABLATION_CASES), sorted(n for _, n in blocks))
+		exp = CEN.expected(TOP)
+		for rule, tests in cases.items():
+			self.assertTrue(tests, rule)
+			for t in tests:	# a test the census runs, passing as caps runs it
+				self.assertEqual('pass', exp[('caps', t)].outcome, f'{rule}: {t}')
+		for rule in CEN.IN_TEST_ABLATION:
+			self.assertIn(rule, CEN.ABLATION_CASES)
+		with self.assertRaises(util.Error):
+			CEN.ablation_plan(TOP, ['no_such_rule'])
+
+	def test_the_ablations_census_job_loads_each_rules_policy(self):
+		job = Q.zdtm_job(['-t', 'zdtm/static/env00'], 100, 'cap_a', False, 'enforcing',
+				 [('r.one', 130, ['-t', 'zdtm/static/pty04', '--rootless']),
+				  ('r.two', 140, ['-t', 'zdtm/static/env00'])])
+		val = re.search(r"^CRCAP_ZDTM_ABLATE=('[^']*')$", job, re.M | re.S).group(1)
+		self.assertEqual(['r.one 130 -t zdtm/static/pty04 --rootless',
+				  'r.two 140 -t zdtm/static/env00'], shlex.split(val)[0].splitlines())
+		self.assertIn("CRCAP_ZDTM_ABLATE=''\n", Q.zdtm_job([], 1))
+
+	def test_the_ablations_census_verdicts(self):
+		def block(bid, lines=(), rc=0):
+			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
+
+		def tap(*results):
+			return ['TAP version 13', f'1..{len(results)}'] + [
+				f'{"ok" if ok else "not ok"} {n} - zdtm/static/{t}'
+				for n, (t, ok) in enumerate(results, 1)]
+		avc = ['1 avc:  denied  { setattr } for comm="criu" scontext=u:r:user_criu_t:s0 '
+		       'tcontext=u:r:devpts_t:s0 tclass=chr_file permissive=0']
+		base = block('zdtm.report', tap(('pty04', True), ('env00', True))) + block('zdtm.avc')
+		rules = block('zdtm.ablate.a.report', tap(('pty04', False)))
+		rules += block('zdtm.ablate.a.avc')
+		rules += block('zdtm.ablate.b.report', tap(('pty04', True))) + block('zdtm.ablate.b.avc', avc)
+		rules += block('zdtm.ablate.c.report', tap(('env00', True))) + block('zdtm.ablate.c.avc')
+		cases = {'a': ('pty04',), 'b': ('pty04',), 'c': ('env00',), 'd': ('env00',)}
+		blocks = [('criu.te', x) for x in 'abcd']
+
+		def verdicts(stream):
+			run = G.GuestRun('a', tempfile.mkdtemp(), 'qemu')
+			self.addCleanup(shutil.rmtree, run.results)
+			run.blocks, run.exit, _ = G.split_results('\n'.join(stream + ['=== crcap job exit 0']))
+			t = CEN.ablation_verdicts(run, blocks, cases)
+			return {n.split('.')[-1]: x for n, x in t.leaves() if '.guest' not in n}
+		got = verdicts(base + rules)
+		self.assertEqual(Status.PASS, got['module_passes_unablated'].status)
+		self.assertEqual(Status.PASS, got['a'].status)	# a test fails without it
+		self.assertIn('without it, pty04: fail', got['a'].log[0])
+		self.assertEqual(Status.PASS, got['b'].status)	# a denial without it
+		self.assertIn('devpts_t chr_file setattr', got['b'].log[0])
+		self.assertEqual(Status.FAIL, got['c'].status)	# no census case
+		self.assertIn('no census case', got['c'].reason)
+		self.assertEqual(Status.CRASHED, got['d'].status)
+		# A case that fails, or logs a denial, with the module as it is.
+		for broken in (block('zdtm.report', tap(('pty04', False), ('env00', True)))
+			       + block('zdtm.avc'),
+			       block('zdtm.report', tap(('pty04', True), ('env00', True)))
+			       + block('zdtm.avc', avc)):
+			got = verdicts(broken + rules)
+			self.assertEqual(Status.FAIL, got['module_passes_unablated'].status)
+			self.assertNotIn('a', got)
+
 	def test_tap_outcomes_and_the_error_that_says_why(self):
 		got = CEN.parse_tap(self.TAP)
 		self.assertEqual(['pass', 'skip', 'fail'], [got[t].outcome for t in
@@ -1383,11 +1447,14 @@ class FakeWorld:
 			mock.patch.object(Q, 'criu_install_path', lambda criu: '/usr/local/sbin/criu'),
 			mock.patch.object(Q, 'busybox_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'kselftest_archive', lambda *a: None),
+			mock.patch.object(Q, 'policies_archive', lambda d, p: d + '.gz'),
 			mock.patch.object(Q, 'concat', lambda *a: None),
 			mock.patch.object(Q, 'root_key', lambda *a: 'k'),
 			mock.patch.object(Q, 'kept', lambda *a: False),
 			mock.patch.object(Q, 'keep', lambda *a: None),
 			mock.patch.object(Q, 'rule_units', lambda top, only=None: [('criu.te', 'ptrace')]),
+			mock.patch.object(CEN, 'ablation_plan', lambda top, rules=None: (
+				[('criu.if', 'signal')], {'signal': ('stopped03',)})),
 			mock.patch.object(CEN, 'prepare', lambda *a: self.zdtm_tree()),
 			mock.patch.object(Q, 'zdtm_initrd', lambda *a: os.path.join(self.build, 'z.gz')),
 			mock.patch.object(RFC, 'build', self.rfc_build),
@@ -1495,12 +1562,20 @@ class FakeWorld:
 					 '"output": |', "  b'(00.1) Error (criu/x.c:1): it broke'",
 					 '...']}[o]
 		avc = []
-		if var.get('CRCAP_ZDTM_SELINUX'):
+		if var.get('CRCAP_ZDTM_SELINUX') and 'maps00' in tests:
 			avc = ['=== crcap begin zdtm.avc',
 			       '      3 avc:  denied  { read } for  comm="criu" name="maps00" '
 			       'scontext=user_u:user_r:user_criu_t:s0 '
 			       'tcontext=user_u:object_r:user_home_t:s0 tclass=file permissive=0',
 			       '=== crcap end zdtm.avc exit 0 ms 1']
+		# The policy ablation's census cases: each rule's tests fail without it.
+		for line in shlex.split(var.get('CRCAP_ZDTM_ABLATE', "''"))[0].splitlines():
+			rule, _, rest = line.split(' ', 2)
+			tests = [a.split('/')[-1] for a in shlex.split(rest) if a.startswith('zdtm/')]
+			avc += [f'=== crcap begin zdtm.ablate.{rule}.report', 'TAP version 13',
+				f'1..{len(tests)}', *[f'not ok {n} - zdtm/static/{t}'
+						      for n, t in enumerate(tests, 1)],
+				f'=== crcap end zdtm.ablate.{rule}.report exit 0 ms 1']
 		return (['=== crcap begin zdtm.setup', '=== crcap end zdtm.setup exit 0 ms 9',
 			 '=== crcap begin zdtm.report', *tap, '=== crcap end zdtm.report exit 0 ms 1',
 			 *avc, '=== crcap job exit 0', '=== crcap begin kernel.log', '[ 1.0] booted',
@@ -1603,7 +1678,11 @@ class FakeWorld:
 		out += block('selinux.criu_without_capability2', self.TAP)
 		avc = ('avc:  denied  { checkpoint_restore } for pid=1 scontext=u:r:user_criu_t:s0 '
 		       'tcontext=u:r:user_criu_t:s0 tclass=capability2 permissive=0')
-		return out + block('selinux.criu_without_capability2.avc', [avc])
+		out += block('selinux.criu_without_capability2.avc', [avc])
+		out += block('selinux.criu_probe_refused', self.TAP)
+		avc = ('avc:  denied  { name_connect } for pid=1 scontext=u:r:user_criu_t:s0 '
+		       'tcontext=u:r:virt_migration_port_t:s0 tclass=tcp_socket permissive=0')
+		return out + block('selinux.criu_probe_refused.avc', [avc])
 
 	@staticmethod
 	def recipe_blocks(block, failing_step=0):
@@ -1707,7 +1786,8 @@ class MainTest(unittest.TestCase):
 		for name in ('uml-6.12.kselftest', 'uml-6.1.kunit', '6.12.mutants',
 			     'debian-6.12-cloud-amd64.selinux', 'debian-6.1-amd64.crcheck',
 			     'debian.policy_ablation', 'debian-6.12-cloud-amd64.workloads',
-			     'debian-6.12-cloud-amd64.recipe', 'selfcheck.uml', 'selfcheck.qemu', 'uml-am-6.12.clone3'):
+			     'debian-6.12-cloud-amd64.recipe', 'selfcheck.uml', 'selfcheck.qemu', 'uml-am-6.12.clone3',
+			     'census.policy_ablation'):
 			self.assertIn(name, out)
 		self.assertNotIn('debian-6.12-amd64', out)	# of Debian's kernels, the subset
 		with open(os.path.join(self.world.d, 'r.json')) as f:
@@ -1856,13 +1936,14 @@ class MainTest(unittest.TestCase):
 		for name in ('debian-6.1-amd64.kselftest', 'debian-6.1-cloud-amd64.kselftest',
 			     'debian-6.12-amd64.crcheck', 'debian-6.12-cloud-amd64.crcheck',
 			     'debian.policy_ablation', 'debian-6.12-amd64.workloads',
-			     'debian-6.12-cloud-amd64.workloads', 'debian-6.12-amd64.recipe'):
+			     'debian-6.12-cloud-amd64.workloads', 'debian-6.12-amd64.recipe',
+			     'census.policy_ablation'):
 			self.assertIn(name, out)
 		self.assertNotIn('debian-6.12-cloud-amd64.recipe', out)	# the first 6.12 only
 		self.assertNotIn('debian-6.1-amd64.workloads', out)	# 6.1: no --shell-job
 		with open(os.path.join(self.world.build, 'results', 'report.ktap')) as f:
 			text = f.read()
-		self.assertIn('ok 7 openmp_without_criu_restore_user_home_files_is_denied', text)
+		self.assertIn('ok 9 openmp_without_criu_restore_user_home_files_is_denied', text)
 
 	def test_selfcheck(self):
 		rc, out = self.main('selfcheck')
