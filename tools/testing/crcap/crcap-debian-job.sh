@@ -96,6 +96,13 @@ setbools() {
 }
 
 workloads() {
+	# The socket diagnostics criu needs (crcap_qemu.DIAG_MODULES),
+	# loaded by root: criu may not have the kernel load them.
+	for m in /usr/lib/modules/crcap-diag/*.ko; do
+		[ -e "$m" ] || continue
+		grep -q "^$(basename "$m" .ko | cut -d- -f2-) " /proc/modules ||
+			insmod "$m" || echo "insmod $m failed"
+	done
 	mount -t tmpfs -o rootcontext=user_u:object_r:user_home_dir_t:s0,mode=0700,uid=1000,gid=1000 home /home/crcap
 	for spec in $CRCAP_WORKLOADS; do
 		w=${spec%%:*}
@@ -225,7 +232,17 @@ if crcap_item selinux.load_policy load criu; then
 		rule=${p##*/ablate-}
 		load "ablate-$rule" || continue
 		selinux_case "ablation.$rule" pass
-		[ "$case_rc" = 0 ] && [ "$case_avc" = 0 ] && workloads "ablation.$rule"
+		if [ "$case_rc" != 0 ] || [ "$case_avc" != 0 ]; then
+			continue
+		fi
+		# A rule with workloads of its own (CRCAP_ABLATION_WORKLOADS,
+		# lines "RULE WORD..."): those, not CRCAP_WORKLOADS.
+		all=$CRCAP_WORKLOADS
+		own=$(echo "${CRCAP_ABLATION_WORKLOADS:-}" |
+			awk -v r="$rule" '$1 == r { $1 = ""; print }')
+		CRCAP_WORKLOADS=${own:-$all}
+		workloads "ablation.$rule"
+		CRCAP_WORKLOADS=$all
 	done
 	[ -n "$ABLATION" ] && exit 0
 	selinux_case selinux.criu_enforcing pass

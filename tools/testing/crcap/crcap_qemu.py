@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import lzma
 import os
 import re
 import shlex
@@ -121,13 +122,19 @@ IN_TEST_RULES = ('criu_domain.self.capability2.checkpoint_restore',
 		 'miscfiles_read_localization.criu_domain')
 # The workloads the ablation of IN_TEST_RULES has as cases (the last rule
 # is one the enforcing case misses; mappings needs it); the ablation of
-# every rule has all of GUEST_WORKLOADS.
+# every rule has ABLATION_WORKLOADS (GUEST_WORKLOADS but the JVM).
 IN_TEST_ABLATION_WORKLOADS = ('mappings',)
 # Rules of the module that the enforcing case cannot miss, and why: they
 # are left in every ablated policy.
 NOT_ABLATED = {
 	'systemd_user_app_status.ROLE.ROLE_criu_t': 'systemd --user only',
 }
+# The rules of criu_checkpoint_java (over java_t, java_tmpfs_t): only the
+# JVM can miss them, and under TCG it takes a minute to start, so their
+# one workload is the JVM (after the enforcing case), and the other rules
+# never wait for it.  "test" ablates none of them.
+JAVA_RULE = re.compile(r'(^|\.)java_(t|tmpfs_t)(\.|$)')
+JAVA_RULE_WORKLOADS = ('jvm',)
 # The statements of the module's policy: an allow or dontaudit rule
 # (one unit per permission or permission set) or an interface call
 # (one unit), after a "# Local policy" heading, to the end of the file
@@ -152,13 +159,14 @@ def _units(text: str) -> List[Tuple[int, str, Optional[str]]]:
 	"""(line index, name, permission or None for the whole line) of each
 	rule of TEXT."""
 	out = []
-	on = False
+	on = template = False
 	for i, line in enumerate(text.splitlines()):
 		if re.match(r'^\s*# Local policy\s*$', line):
 			on = True
 			continue
-		if line.startswith("')"):
-			on = False
+		template = template or line.startswith('template(')
+		if line.startswith("')") and template:	# the end of the template
+			on = template = False
 		if not on or line.lstrip().startswith('#'):
 			continue
 		m = _ALLOW.match(line)
@@ -480,29 +488,69 @@ GUEST_LOCALE = ('en_US', 'UTF-8', 'en_US.UTF-8')
 # The workloads the SELinux guests run, in this order; "test" runs
 # IN_TEST_WORKLOADS.  Only in 6.12's kernels: in 6.1 criu --shell-job
 # needs CAP_SYS_ADMIN for TIOCSLCKTRMIOS (CAP_CHECKPOINT_RESTORE since
-# 6.8), which no policy changes.  The JVM is not among them yet: Debian's
-# policy runs java in java_t, one domain for every role, not the user
-# domain criu_role_template() lets criu dump.  Measured 2026-12-06 with a
-# draft tunable giving each role's criu java_t: java_t may create, bind
-# and listen on a TCP socket only under Debian's allow_ypbind (the
-# server's bind fails with no denial logged), and needs
-# allow_java_execstack; with both, the dump fails: criu is denied read
-# and write of the JVM's java_tmpfs_t memory, and the parasite's
-# remote_mprotect fails.
-GUEST_WORKLOADS = ('mappings', 'bash_job', 'openmp', 'own_criu')
-IN_TEST_WORKLOADS = GUEST_WORKLOADS
+# 6.8), which no policy changes.  The JVM runs in Debian's java_t, one
+# domain for every role, which the criu of a role reaches only under the
+# module's criu_checkpoint_java; it needs Debian's allow_java_execstack
+# (HotSpot's code is written, then run) and
+# java_manage_generic_user_content (its output, a file of the user's
+# home), and a TCP listen that Debian gives java_t only under
+# allow_ypbind (NIS: every nsswitch_domain binds any port), which the
+# guest's module gives it instead, for loopback (crcap_criu_user.te).
+# Not in "test" nor in the ablation: under TCG the JVM takes ~50 s to
+# start, twice (with the tunable and without).
+GUEST_WORKLOADS = ('mappings', 'bash_job', 'openmp', 'own_criu', 'jvm')
+IN_TEST_WORKLOADS = ('mappings', 'bash_job', 'openmp', 'own_criu')
+ABLATION_WORKLOADS = IN_TEST_WORKLOADS
 # The tunables of the policy each needs, on for it alone: the criu
 # module's criu_restore_user_home_files, for the files of the user's home
 # a task had open or mapped (its output, its data) and ~/bin's programs.
 # bash_job has none: the module as it is by default.
 WORKLOAD_TUNABLES = {'mappings': ('criu_restore_user_home_files',),
-		     'openmp': ('criu_restore_user_home_files',)}
+		     'openmp': ('criu_restore_user_home_files',),
+		     'jvm': ('criu_checkpoint_java', 'criu_restore_user_home_files', 'allow_java_execstack',
+			     'java_manage_generic_user_content')}
 # And without one of the module's: the workload must fail, with the
 # denial the tunable lifts (source, target, class, a permission).
 WORKLOAD_WITHOUT_TUNABLE = {
-	'openmp': ('criu_restore_user_home_files', ('user_criu_t', 'user_bin_t', 'file', 'read'))}
+	'openmp': ('criu_restore_user_home_files', ('user_criu_t', 'user_bin_t', 'file', 'read')),
+	'jvm': ('criu_checkpoint_java', ('user_criu_t', 'java_t', 'process', 'ptrace'))}
 WORKLOAD_SERIES = ('6.12',)
 WORKLOAD_LIMIT = 240	# seconds any one command of a workload may take (TCG)
+
+
+# The socket diagnostics criu reads a task's sockets with (netlink
+# sock_diag): the JVM's server socket needs inet_diag and tcp_diag, a
+# unix socket unix_diag.  Debian's kernels have them as modules, which
+# the kernel loads when a socket of the family is asked for, but only
+# for a task that may load modules: criu in its domain may not
+# (module_request, dontaudit'd: kernel_dontaudit_request_load_module),
+# and its dump then fails with "Sockets (family 10 proto 6) are not
+# collected".  So root loads them first, as a site would in
+# /etc/modules-load.d.  In their order of dependence; under
+# /usr/lib/modules, whose label (modules_object_t) is what the kernel
+# may load a module from.
+DIAG_MODULES = ('inet_diag', 'tcp_diag', 'unix_diag')
+DIAG_MODULES_DIR = '/usr/lib/modules/crcap-diag'
+
+
+def diag_modules_root(k: DebianKernel, d: str) -> Root:
+	"""DIAG_MODULES of Debian's kernel K, uncompressed (busybox insmod),
+	at DIAG_MODULES_DIR/N-NAME.ko, N their order of loading."""
+	r = Root(d)
+	mods = os.path.join(kernel_modules(k), 'lib', 'modules', k.package[len('linux-image-'):])
+	dep = util.read_text(os.path.join(mods, 'modules.dep'))
+	paths = {os.path.basename(line.split(':')[0]).split('.ko')[0]: line.split(':')[0]
+		 for line in dep.splitlines() if ':' in line}
+	for i, m in enumerate(DIAG_MODULES):
+		if m not in paths:
+			raise Error(f'{k.package} has no module {m}')
+		src = os.path.join(mods, paths[m])
+		dst = r.path(f'{DIAG_MODULES_DIR}/{i}-{m}.ko')
+		os.makedirs(os.path.dirname(dst), exist_ok=True)
+		with open(src, 'rb') as f, open(dst, 'wb') as o:
+			data = f.read()
+			o.write(lzma.decompress(data) if src.endswith('.xz') else data)
+	return r
 
 
 def workloads_root(project_top: str, d: str, build: str, java: bool = True) -> Root:
@@ -925,24 +973,34 @@ def verdicts(k: DebianKernel, run: G.GuestRun) -> List[Test]:
 	return [x.finish() for x in (ks, c3, cr, se, g)]
 
 
-def workloads_job(names: Sequence[str], limit: float, mode: str = 'workloads') -> str:
+def _words(names: Sequence[str]) -> List[str]:
+	"""NAMES as the job takes them: NAME:TUNABLE,... for those with tunables."""
+	return [f'{w}:{",".join(WORKLOAD_TUNABLES[w])}' if w in WORKLOAD_TUNABLES else w
+		for w in names]
+
+
+def workloads_job(names: Sequence[str], limit: float, mode: str = 'workloads',
+		  own: Optional[Dict[str, Sequence[str]]] = None) -> str:
 	"""The workloads guest's job (or MODE's, the policy ablation's): NAMES
 	(workloads_test.py's), each with LIMIT seconds for any one of its
-	commands; in the workloads guest, the negative cases too."""
-	words = [f'{w}:{",".join(WORKLOAD_TUNABLES[w])}' if w in WORKLOAD_TUNABLES else w
-		 for w in names]
+	commands; in the workloads guest, the negative cases too.  OWN: the
+	ablation's rules that have workloads of their own instead."""
+	words = _words(names)
 	for w in names if mode == 'workloads' else ():
 		if w in WORKLOAD_WITHOUT_TUNABLE:
 			rest = [b for b in WORKLOAD_TUNABLES[w] if b != WORKLOAD_WITHOUT_TUNABLE[w][0]]
 			words.append(f'{w}/off' + (f':{",".join(rest)}' if rest else ''))
+	lines = '\n'.join(f'{rule} {" ".join(_words(ws))}' for rule, ws in (own or {}).items())
 	return (f'CRCAP_DEBIAN_MODE={mode}\nCRCAP_WORKLOADS={shlex.quote(" ".join(words))}\n'
+		f'CRCAP_ABLATION_WORKLOADS={shlex.quote(lines)}\n'
 		f'CRCAP_WORKLOAD_LIMIT={limit:.0f}\n' + JOB)
 
 
-def ablation_job(names: Sequence[str], limit: float) -> str:
+def ablation_job(names: Sequence[str], limit: float,
+		 own: Optional[Dict[str, Sequence[str]]] = None) -> str:
 	"""The policy ablation's job: the enforcing case, then the workloads
-	NAMES where it misses a rule."""
-	return workloads_job(names, limit, 'ablation')
+	NAMES where it misses a rule (OWN's, for a rule OWN names)."""
+	return workloads_job(names, limit, 'ablation', own)
 
 
 def workloads_verdicts(k: DebianKernel, run: G.GuestRun, names: Sequence[str]) -> List[Test]:

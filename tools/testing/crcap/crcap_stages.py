@@ -353,7 +353,7 @@ class Stages:
 		# Two guests at a time again: the ablation beside the workloads.
 		wk = [k for k in ks if k.series in Q.WORKLOAD_SERIES] if workloads else []
 		try:
-			initrd = self.workloads_initrd(base) if wk else ''
+			initrds = {k.name: self.workloads_initrd(base, k) for k in wk}
 		except Error as e:
 			st.tests.append(Test('debian.workloads', subtests=[
 				Test('guest_root', Status.FAIL, str(e).splitlines()[0])]).finish())
@@ -369,7 +369,7 @@ class Stages:
 		cab = None if blocks is None else CEN.IN_TEST_ABLATION
 		for got in G.parallel([lambda: self.policy_ablation(ks[0], criu, pols['criu'], blocks),
 				       *[lambda k=k: self.census_ablation(k, cab) for k in wk[:1]],
-				       *[lambda k=k: self.debian_workloads(k, initrd, workloads)
+				       *[lambda k=k: self.debian_workloads(k, initrds[k.name], workloads)
 					 for k in wk],
 				       *[lambda k=k: self.debian_recipe(k, rinitrd, criu)
 					 for k in (wk[:1] if rinitrd else [])]], 2):
@@ -417,10 +417,23 @@ class Stages:
 			Q.keep(part, key)
 		return part
 
-	def workloads_initrd(self, base: str) -> str:
-		"""The Debian root BASE with what the workloads need (kept)."""
-		initrd = os.path.join(self.build, 'debian-workloads-initrd.gz')
-		Q.concat([base, self.workloads_part()], initrd)
+	def diag_modules_part(self, k: Q.DebianKernel) -> str:
+		"""The socket diagnostics modules of K (Q.DIAG_MODULES), as an
+		archive to append to a root (kept)."""
+		part = os.path.join(self.build, f'debian-diag-modules-{k.name}.gz')
+		key = f'{k.package} {k.vmlinuz} {Q.DIAG_MODULES} {Q.DIAG_MODULES_DIR}'
+		if not Q.kept(part, key):
+			d = os.path.join(self.build, f'debian-diag-modules-{k.name}-root')
+			Q.diag_modules_root(k, d).cpio(part)
+			shutil.rmtree(d, ignore_errors=True)
+			Q.keep(part, key)
+		return part
+
+	def workloads_initrd(self, base: str, k: Q.DebianKernel) -> str:
+		"""The Debian root BASE with what the workloads need, for Debian's
+		kernel K (kept)."""
+		initrd = os.path.join(self.build, f'debian-workloads-initrd-{k.name}.gz')
+		Q.concat([base, self.workloads_part(), self.diag_modules_part(k)], initrd)
 		return initrd
 
 	def debian_workloads(self, k: Q.DebianKernel, initrd: str, names: Sequence[str]) -> Stage:
@@ -446,7 +459,12 @@ class Stages:
 		blocks = Q.rule_units(self.top, only)
 		# The cases: the enforcing case, then the workloads when it
 		# misses the rule.
-		names = Q.GUEST_WORKLOADS if only is None else Q.IN_TEST_ABLATION_WORKLOADS
+		names = Q.ABLATION_WORKLOADS if only is None else Q.IN_TEST_ABLATION_WORKLOADS
+		# The JVM's rules: the JVM is their one workload (the last of
+		# all: the others never wait for it).
+		own = {n: Q.JAVA_RULE_WORKLOADS for _, n in blocks if Q.JAVA_RULE.search(n)}
+		if own:
+			names = (*names, *[w for w in Q.JAVA_RULE_WORKLOADS if w not in names])
 		t = time.monotonic()
 		try:
 			pols = {'criu': base}
@@ -462,7 +480,8 @@ class Stages:
 					    [], tools, criu, pols).cpio(root)
 				Q.keep(root, key)
 			initrd = os.path.join(self.build, 'debian-ablation-initrd.gz')
-			Q.concat([root, self.workloads_part(java='jvm' in names)], initrd)
+			Q.concat([root, self.workloads_part(java='jvm' in names),
+				  *([self.diag_modules_part(k)] if 'jvm' in names else [])], initrd)
 		except Error as e:
 			return Stage([Test('debian.policy_ablation', subtests=[
 				Test('setup', Status.FAIL, str(e).splitlines()[0])]).finish()])
@@ -471,7 +490,7 @@ class Stages:
 			    120 + 4 * limit * len(names) + 80 * len(blocks))
 		g.mem = '3072'
 		run = g.boot(os.path.join(self.results, 'debian-ablation'),
-			     Q.ablation_job(names, limit), name=k.name)
+			     Q.ablation_job(names, limit, own), name=k.name)
 		say(f'policy ablation: {len(blocks)} rules in {time.monotonic() - t:.0f} s')
 		return Stage([Q.ablation_verdicts(run, blocks, names)],
 			     {'policy ablation': time.monotonic() - t})

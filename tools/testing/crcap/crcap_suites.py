@@ -568,8 +568,8 @@ def refpolicy(project: Project, build: str) -> Test:
 		     'make -f /usr/share/selinux/devel/Makefile criu.pp crcap_criu_roles.pp', cwd=d))
 	s.add(_check('links_into_debian_base',
 		     ' && '.join(f'bunzip2 -c {pkgs}/{m}.pp.bz2 >{m}.pp'
-				 for m in ('base', 'staff', 'unprivuser'))
-		     + ' && semodule_link -o linked.lnk base.pp staff.pp unprivuser.pp criu.pp '
+				 for m in ('base', 'staff', 'unprivuser', 'java'))
+		     + ' && semodule_link -o linked.lnk base.pp staff.pp unprivuser.pp java.pp criu.pp '
 		     f'crcap_criu_roles.pp && semodule_expand linked.lnk {pol}', cwd=d))
 
 	def grants(name: str, query: str, want: bool = True) -> None:
@@ -615,6 +615,20 @@ def refpolicy(project: Project, build: str) -> Test:
 		     cwd=d))
 	s.add(_check('criu_writes_user_home_only_with_criu_restore_user_home_files',
 		     f'{home} | grep -q "criu_restore_user_home_files \\]:True"', cwd=d))
+	# java_t, every role's JVM: reached only under the tunable, and what
+	# the JVM gets of it (the parasite run from its memfd, its
+	# capability sets given back) too.
+	for name, query in (('criu_ptraces_java_t', '-s user_criu_t -t java_t -c process -p ptrace'),
+			    ('criu_dyntransitions_java_t',
+			     '-s user_criu_t -t java_t -c process -p dyntransition'),
+			    ('criu_writes_java_tmpfs_t', '-s criu_domain -t java_tmpfs_t -c file -p write'),
+			    ('java_t_executes_java_tmpfs_t',
+			     '-s java_t -t java_tmpfs_t -c file -p execute'),
+			    ('java_t_sets_its_capabilities', '-s java_t -t java_t -c process -p setcap')):
+		java = f'sesearch -A {query} {pol}'
+		s.add(_check(f'{name}_only_with_criu_checkpoint_java',
+			     f'{java} | grep -q "criu_checkpoint_java \\]:True" && '
+			     f'! {java} | grep -v " \\]:" | grep -q .', cwd=d))
 	# The module alone (segenxml reads the test module's template calls
 	# as files to open).
 	s.add(_check('interface_docs_without_segenxml_warnings',

@@ -796,6 +796,25 @@ class GuestTest(unittest.TestCase):
 		for name in Q.NOT_ABLATED:
 			self.assertNotIn(name, names)
 
+	def test_the_jvms_rules_are_ablated_with_the_jvm_as_their_case(self):
+		names = [n for _, n in Q.rule_units(TOP)]
+		java = [n for n in names if Q.JAVA_RULE.search(n)]
+		# criu.te's own, after the tunable block, and the template's
+		self.assertIn('criu_domain.java_tmpfs_t.file.map', java)
+		self.assertIn('ROLE_criu_t.java_t.process.ptrace', java)
+		self.assertNotIn('ROLE_criu_t.USER.process.ptrace', java)
+		self.assertFalse(set(java) & set(Q.IN_TEST_RULES))
+		job = Q.ablation_job(('mappings', 'jvm'), 10, {java[0]: Q.JAVA_RULE_WORKLOADS})
+		val = re.search(r"^CRCAP_ABLATION_WORKLOADS=('[^']*')$", job, re.M).group(1)
+		self.assertEqual([java[0], 'jvm:' + ','.join(Q.WORKLOAD_TUNABLES['jvm'])],
+				 shlex.split(val)[0].split())
+		self.assertIn("CRCAP_ABLATION_WORKLOADS=''\n", Q.ablation_job(('mappings',), 10))
+		# After a template, nothing more; after a block of a .te, the rest.
+		te = '# Local policy\nallow a b:c d;\n\')\nallow e f:g h;\n'
+		self.assertEqual(['a.b.c.d', 'e.f.g.h'], [n for _, n, _ in Q._units(te)])
+		tmpl = 'template(`t\',`\n# Local policy\nallow a b:c d;\n\')\nallow e f:g h;\n'
+		self.assertEqual(['a.b.c.d'], [n for _, n, _ in Q._units(tmpl)])
+
 	def test_ablation_a_workload_may_be_the_case_that_needs_a_rule(self):
 		def block(bid, lines=(), rc=0):
 			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
@@ -1443,6 +1462,7 @@ class FakeWorld:
 			mock.patch.object(Q, 'build_policy', lambda *a, **kw: self.d),
 			mock.patch.object(Q, 'make_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'workloads_root', lambda *a, **kw: mock.Mock()),
+			mock.patch.object(Q, 'diag_modules_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'recipe_root', lambda *a, **kw: mock.Mock()),
 			mock.patch.object(Q, 'criu_install_path', lambda criu: '/usr/local/sbin/criu'),
 			mock.patch.object(Q, 'busybox_root', lambda *a, **kw: mock.Mock()),
@@ -1647,7 +1667,7 @@ class FakeWorld:
 			return [f'=== crcap begin {bid}', *lines, f'=== crcap end {bid} exit {rc} ms 1']
 		if 'ablation' in job:
 			base = sum((block(f'ablation_base.workload.{w}', self.TAP)
-				    + block(f'ablation_base.workload.{w}.avc') for w in Q.GUEST_WORKLOADS), [])
+				    + block(f'ablation_base.workload.{w}.avc') for w in Q.ABLATION_WORKLOADS), [])
 			return block('ablation_base') + base + block('ablation.ptrace', ['# outcome: dump'], 1)
 		if 'CRCAP_DEBIAN_MODE=recipe' in job:
 			return self.recipe_blocks(block)
@@ -1943,7 +1963,8 @@ class MainTest(unittest.TestCase):
 		self.assertNotIn('debian-6.1-amd64.workloads', out)	# 6.1: no --shell-job
 		with open(os.path.join(self.world.build, 'results', 'report.ktap')) as f:
 			text = f.read()
-		self.assertIn('ok 9 openmp_without_criu_restore_user_home_files_is_denied', text)
+		self.assertIn('ok 11 openmp_without_criu_restore_user_home_files_is_denied', text)
+		self.assertIn('ok 12 jvm_without_criu_checkpoint_java_is_denied', text)
 
 	def test_selfcheck(self):
 		rc, out = self.main('selfcheck')
