@@ -155,8 +155,9 @@ recipe() {
 	u=$CRCAP_RECIPE_USER
 	R=$G/recipe
 	crcap_item recipe.load_policy load_policy || return
+	# /tmp too: tmp_t, as on a Debian system (the guest's is a tmpfs).
 	crcap_item recipe.label setfiles -F -e /proc -e /sys -e /home \
-		/etc/selinux/default/contexts/files/file_contexts / /dev /dev/pts
+		/etc/selinux/default/contexts/files/file_contexts / /dev /dev/pts /tmp
 	# The user's home as adduser made it, labelled as the system was.
 	mount -t tmpfs -o mode=0755 home /home
 	mkdir -m 0700 "/home/$u" && chown "$u:$u" "/home/$u"
@@ -204,8 +205,10 @@ if [ -n "$RECIPE" ]; then
 	exit 0
 fi
 if crcap_item selinux.load_policy load criu; then
+	# /tmp too: tmp_t, as on a Debian system, where what the user makes
+	# there is user_tmp_t (the guest's /tmp is a tmpfs: tmpfs_t).
 	crcap_item selinux.label setfiles -F -e /proc -e /sys -e /home \
-		"$G/policy/criu/file_contexts" / /dev /dev/pts
+		"$G/policy/criu/file_contexts" / /dev /dev/pts /tmp
 	crcap_item selinux.file_capability setcap cap_checkpoint_restore+ep /usr/sbin/criu
 	# crcap.permissive: collect every denial at once (policy work).
 	grep -q crcap.permissive /proc/cmdline || echo 1 >/sys/fs/selinux/enforce

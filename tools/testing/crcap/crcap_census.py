@@ -165,6 +165,7 @@ ABLATION_CASES: Dict[str, Tuple[str, ...]] = {
 		('fifo_upon_unix_socket01', 'sk-unix-rel-ghost'),
 	# A pty whose master was closed: criu opens a fake one through ptmx,
 	# its slave devpts_t (no login relabelled it), and sets its owner.
+	'term_use_ptmx.criu_domain': ('pty04',),
 	'term_use_generic_ptys.criu_domain': ('pty04',),
 	'term_setattr_generic_ptys.criu_domain': ('pty04',),
 	# Stopped tasks stopped again after the restore: by SIGSTOP, or by the
@@ -181,6 +182,29 @@ ABLATION_CASES: Dict[str, Tuple[str, ...]] = {
 	'userdom_manage_user_home_content_pipes.criu_domain': ('fifo', 'fifo-ghost'),
 	'userdom_manage_user_home_content_sockets.criu_domain':
 		('sk-unix01', 'sk-unix-dgram-ghost'),
+	# criu's own unix sockets, connected to each other.
+	'criu_domain.self.unix_stream_socket.connectto': ('sk-unix-rel',),
+	# criu's own process groups (zombie01 makes one; xids00 sessions).
+	'criu_domain.self.process.setpgid': ('zombie01', 'xids00'),
+	# Shared anonymous memory mapped executable, as a memfd criu made.
+	'criu_domain.criu_tmpfs_t.file.execute': ('maps00',),
+	# The task's sockets, made again by criu in its context: a listening
+	# TCP socket, UDP sockets bound (the test module lets user_t bind),
+	# unix datagram sockets with their queued data.
+	'ROLE_criu_t.USER.tcp_socket.create_stream_socket_perms': ('socket_listen',),
+	'ROLE_criu_t.USER.udp_socket.create_socket_perms': ('socket_udp', 'sk-freebind'),
+	'ROLE_criu_t.USER.unix_dgram_socket.create_socket_perms': ('socket_dgram_data',),
+	# Sockets criu made in its own context that the task goes on using:
+	# unconnected stream sockets it listens on or connects, a listening
+	# one it accepts on, the peer that holds a closed socket's data (and
+	# takes the datagrams sent to it).
+	'USER.ROLE_criu_t.unix_stream_socket.rw_socket_perms': ('sk-unix-unconn',),
+	'USER.ROLE_criu_t.unix_stream_socket.listen': ('sk-unix-unconn',),
+	'USER.ROLE_criu_t.unix_stream_socket.accept': ('sk-unix-listen01',),
+	'USER.ROLE_criu_t.unix_dgram_socket.rw_socket_perms': ('socket_close_data',),
+	'USER.ROLE_criu_t.unix_dgram_socket.sendto': ('socket_close_data01',),
+	# The process group of criu, asked by a task it restored (zombie01).
+	'USER.ROLE_criu_t.process.getpgid': ('zombie01',),
 }
 # What "scripts/crcap test" ablates with census cases.
 IN_TEST_ABLATION = ('term_use_generic_ptys.criu_domain',)

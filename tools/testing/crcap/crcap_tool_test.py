@@ -793,8 +793,11 @@ class GuestTest(unittest.TestCase):
 		names = [n for _, n in Q.rule_units(TOP)]
 		self.assertIn('criu_domain.self.capability2.checkpoint_restore', names)
 		self.assertIn('USER.self.capability2.checkpoint_restore', names)
+		every = [n for f in Q.RULE_FILES for _, n, _ in Q._units(
+			util.read_text(os.path.join(TOP, 'policy/refpolicy', f)))]
 		for name in Q.NOT_ABLATED:
 			self.assertNotIn(name, names)
+			self.assertIn(name, every)	# a rule of the module, not a stale name
 
 	def test_the_jvms_rules_are_ablated_with_the_jvm_as_their_case(self):
 		names = [n for _, n in Q.rule_units(TOP)]
@@ -814,6 +817,13 @@ class GuestTest(unittest.TestCase):
 		self.assertEqual(['a.b.c.d', 'e.f.g.h'], [n for _, n, _ in Q._units(te)])
 		tmpl = 'template(`t\',`\n# Local policy\nallow a b:c d;\n\')\nallow e f:g h;\n'
 		self.assertEqual(['a.b.c.d'], [n for _, n, _ in Q._units(tmpl)])
+		# A rule of two classes cannot be taken apart: refused, never
+		# silently left in every ablated policy.
+		with self.assertRaisesRegex(Q.Error, 'line 3: not a rule the ablation reads'):
+			Q._units('# Local policy\nallow a b:c d;\nallow a b:{ c e } d;\n')
+		frame = ("# Local policy\noptional_policy(`\n\tgen_require(`\n\t\ttype t, u;\n"
+			 "\t')\n\ttunable_policy(`x',`\n\t\tallow a b:c d;\n\t')\n')\n")
+		self.assertEqual(['a.b.c.d'], [n for _, n, _ in Q._units(frame)])
 
 	def test_ablation_a_workload_may_be_the_case_that_needs_a_rule(self):
 		def block(bid, lines=(), rc=0):
