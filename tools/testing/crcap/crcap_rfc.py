@@ -56,6 +56,9 @@ QEMU_CONFIG = 'tools/testing/crcap/qemu-x86_64.config'
 SUITE_CONFIG = 'tools/testing/selftests/checkpoint_restore/config'
 MUTANTS = 'tools/testing/crcap/mutants-rfc'
 RFC_JOB = 'tools/testing/crcap/crcap-rfc-job.sh'
+# The RFC's KUnit tests: the tree's own kunit.py, on UML, with this.
+KUNITCONFIG = 'tools/testing/crcap/rfc.kunitconfig'
+KUNIT_TIMEOUT = 2400	# a UML build on two cores, and the run
 SERIES_NAME = '6.12'	# the tree the RFC applies to
 # The census modes the RFC is measured in (the host modes, in guests).
 MODES = ('caps', 'userns')
@@ -109,9 +112,20 @@ def series(top: str) -> List[str]:
 
 
 def touches_kernel(top: str, patch: str) -> bool:
-	"""Does PATCH change the kernel (anything outside tools/)?"""
-	files = re.findall(r'^\+\+\+ b/(\S+)', util.read_text(os.path.join(top, patch)), re.M)
-	return any(not f.startswith('tools/') for f in files)
+	"""Does PATCH change what the kernel does: anything outside tools/
+	but KUnit tests (a *_kunit.c file, and the Kconfig and Makefile
+	lines that build it, which name KUNIT or kunit)?"""
+	text = util.read_text(os.path.join(top, patch))
+	for part in re.split(r'^diff --git ', text, flags=re.M)[1:]:
+		m = re.search(r'^\+\+\+ b/(\S+)', part, re.M)
+		f = m.group(1) if m else part.split()[0][2:]
+		if f.startswith('tools/') or f.endswith('_kunit.c'):
+			continue
+		if os.path.basename(f) in ('Kconfig', 'Makefile') and \
+		   re.search(r'^\+.*(KUNIT|kunit)', part, re.M):
+			continue
+		return True
+	return False
 
 
 def mutants(top: str) -> List[Tuple[M.Mutant, List[str]]]:
@@ -166,6 +180,22 @@ def _apply(top: str, src: str, patches: Sequence[str]) -> None:
 				    + r.stdout + r.stderr)
 
 
+def _inputs(base_src: str, b: Build) -> str:
+	"""What B's tree is made of besides its patch files: the prepared
+	tree's series and overlay, and the edits of its mutant."""
+	edits = ''.join(f'{e.path}\n{e.old}\n{e.new}' for e in b.mutant.edits) if b.mutant else ''
+	return util.read_text(os.path.join(base_src, '.crcap-series')) + \
+		util.read_text(os.path.join(base_src, '.crcap-overlay')) + edits
+
+
+def _checkout(top: str, base_src: str, src: str, b: Build) -> None:
+	"""SRC becomes B's tree: the prepared tree, B's patches, its mutant."""
+	_sync(base_src, src)
+	_apply(top, src, b.patches)
+	if b.mutant:
+		M.apply_edits(src, b.mutant)
+
+
 def configure(top: str, src: str, obj: str) -> None:
 	"""x86_64_defconfig, then QEMU_CONFIG and the suite's config; an
 	option they ask for that .config lacks is an error."""
@@ -205,10 +235,7 @@ def build(top: str, build_dir: str, base_src: str, b: Build, jobs: int,
 	the suite built from B's tree."""
 	d = os.path.join(build_dir, f'rfc-{SERIES_NAME}')
 	src, obj = os.path.join(d, 'src'), os.path.join(d, 'obj')
-	tree_key = util.read_text(os.path.join(base_src, '.crcap-series')) + \
-		util.read_text(os.path.join(base_src, '.crcap-overlay'))
-	edits = ''.join(f'{e.path}\n{e.old}\n{e.new}' for e in b.mutant.edits) if b.mutant else ''
-	key = _digest(top, [QEMU_CONFIG, SUITE_CONFIG, *b.patches], tree_key + edits)
+	key = _digest(top, [QEMU_CONFIG, SUITE_CONFIG, *b.patches], _inputs(base_src, b))
 	b.vmlinuz = os.path.join(d, f'bzImage-{b.label}')
 	b.kselftest = os.path.join(d, f'kselftest-{b.label}')
 	suite = sorted(os.path.relpath(os.path.join(dp, f), top) for dp, _, fs in
@@ -220,10 +247,7 @@ def build(top: str, build_dir: str, base_src: str, b: Build, jobs: int,
 	if not need_kernel and not need_tests:
 		return b
 	t = time.monotonic()
-	_sync(base_src, src)
-	_apply(top, src, b.patches)
-	if b.mutant:
-		M.apply_edits(src, b.mutant)
+	_checkout(top, base_src, src, b)
 	if need_kernel:
 		configure(top, src, obj)
 		log = os.path.join(d, f'build-{b.label}.log')
@@ -247,6 +271,59 @@ def build(top: str, build_dir: str, base_src: str, b: Build, jobs: int,
 		Q.keep(b.kselftest, tests_key)
 	say(f'rfc: {b.label} built in {time.monotonic() - t:.0f} s')
 	return b
+
+
+# ---- KUnit: the tree's kunit.py on UML ----------------------------------------
+
+def kunit(top: str, build_dir: str, base_src: str, b: Build, jobs: int) -> Test:
+	"""The RFC's KUnit tests on B's tree, as the tree's own kunit.py runs
+	and reports them ("run --arch=um --kunitconfig KUNITCONFIG --json"),
+	kept under a key of their inputs: one subtest per case, named
+	kunit.SUITE.CASE."""
+	d = os.path.join(build_dir, f'rfc-{SERIES_NAME}')
+	src = os.path.join(d, 'src')
+	key = _digest(top, [KUNITCONFIG, *b.patches], _inputs(base_src, b))
+	out = os.path.join(d, f'kunit-{b.label}.json')
+	log = os.path.join(d, f'kunit-{b.label}.log')
+	t = Test(f'{b.kernel().name}.kunit')
+	if not Q.kept(out, key):
+		start = time.monotonic()
+		_checkout(top, base_src, src, b)
+		if os.path.exists(out):
+			os.unlink(out)
+		say(f'rfc: KUnit of {b.label} (kunit.py on UML; log {log})')
+		p = util.run([os.path.join(src, 'tools/testing/kunit/kunit.py'), 'run', '--arch=um',
+			      f'--build_dir={os.path.join(d, "kunit-obj")}',
+			      f'--kunitconfig={os.path.join(top, KUNITCONFIG)}', f'--jobs={jobs}',
+			      f'--json={out}'], cwd=src, log=log, check=False,
+			     timeout=KUNIT_TIMEOUT)
+		# 0: every case passed; 1: one failed (kunit.py wrote them).
+		if p.returncode not in (0, 1) or not os.path.exists(out):
+			t.add(Test('run', Status.FAIL, f'kunit.py exited {p.returncode} with no '
+				   f'results (log: {log})', log=util.read_text(log).splitlines()[-10:]))
+			return t.finish()
+		Q.keep(out, key)
+		say(f'rfc: KUnit of {b.label} in {time.monotonic() - start:.0f} s')
+	return kunit_verdicts(t, util.read_text(out))
+
+
+def kunit_verdicts(t: Test, text: str) -> Test:
+	"""T with a subtest per case of kunit.py's JSON (TEXT): PASS, SKIP, or
+	FAIL (a failure, or ERROR: the case crashed); no case is a failure."""
+	import json
+	status = {'PASS': Status.PASS, 'SKIP': Status.SKIP}
+
+	def walk(group: dict, path: List[str]) -> None:
+		for case in group.get('test_cases', ()):
+			st = status.get(case['status'], Status.FAIL)
+			t.add(Test('.'.join([*path, case['name']]), st,
+				   '' if st != Status.FAIL else f'kunit.py: {case["status"]}'))
+		for sub in group.get('sub_groups', ()):
+			walk(sub, [*path, sub['name']])
+	walk(json.loads(text), [])
+	if not t.subtests:
+		t.add(Test('cases', Status.FAIL, 'kunit.py reported no case'))
+	return t.finish()
 
 
 # ---- the suite in a guest ------------------------------------------------------
@@ -289,13 +366,20 @@ def suite_verdicts(b: Build, run: G.GuestRun) -> Test:
 
 
 def mutant_verdict(m: M.Mutant, want: List[str], rfc: Test, got: Test,
-		   health: Test) -> Test:
+		   health: Test, rfc_kunit: Optional[Test] = None,
+		   got_kunit: Optional[Test] = None) -> Test:
 	"""crcap_mutants.verdict() (killed when a case that passes on the RFC
-	kernel fails on M's), and every case WANT names (M's killed-by lines)
-	is among those that killed it."""
-	def same(t: Test) -> Test:	# the cases under one name on both kernels
-		return Test('kselftest', t.status, t.reason, t.subtests)
-	t = M.verdict(m, {'kselftest': same(rfc)}, {'kselftest': same(got), 'guest': health})
+	kernel fails on M's: the suite's, and KUnit's where M's KUnit ran),
+	and every case WANT names (M's killed-by lines) is among those that
+	killed it."""
+	def same(name: str, t: Test) -> Test:	# one name on both kernels
+		return Test(name, t.status, t.reason, t.subtests)
+	base = {'kselftest': same('kselftest', rfc)}
+	after = {'kselftest': same('kselftest', got), 'guest': health}
+	if rfc_kunit is not None and got_kunit is not None:
+		base['kunit'] = same('kunit', rfc_kunit)
+		after['kunit'] = same('kunit', got_kunit)
+	t = M.verdict(m, base, after)
 	if t.status != Status.PASS:
 		return t
 	if not want:
@@ -531,6 +615,9 @@ def run(c, tests: Optional[Sequence[str]], modes: Sequence[str], quick: bool,
 		suite_runs.append(run_)
 		st.tests.append(suite_verdicts(by[label], run_))
 	rfc_suite = st.tests[-1]
+	# KUnit: the tree's kunit.py on UML, with the RFC.
+	rfc_kunit = kunit(c.top, c.build, k.src, by['rfc'], c.jobs)
+	st.tests.append(rfc_kunit)
 	if not quick:
 		killed = Test('rfc.mutants')
 		ms = mutants(c.top)
@@ -538,8 +625,11 @@ def run(c, tests: Optional[Sequence[str]], modes: Sequence[str], quick: bool,
 			mb = Build(f'mutant-{m.name}', series(c.top), mutant=m)
 			build(c.top, c.build, k.src, mb, c.jobs, with_selftests=True)
 			run_ = run_selftests(c.top, c.build, tree, mb, out)
+			# KUnit too for a mutant a KUnit case is written to kill.
+			mk = kunit(c.top, c.build, k.src, mb, c.jobs) \
+				if any(w.startswith('kunit.') for w in want) else None
 			killed.add(mutant_verdict(m, want, rfc_suite, suite_verdicts(mb, run_),
-						  G.health([run_], f'rfc.{m.name}')))
+						  G.health([run_], f'rfc.{m.name}'), rfc_kunit, mk))
 		if not killed.subtests:
 			killed.add(Test('mutants', Status.FAIL, f'no mutant in {MUTANTS}'))
 		st.tests.append(killed.finish())

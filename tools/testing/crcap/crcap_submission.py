@@ -320,15 +320,16 @@ def check_rfc(project: Project, kernel: Kernel, out: str) -> Test:
 		return s.finish()
 	s.add(Test('format_patch', Status.PASS, log=[os.path.basename(f) for f in files]))
 	cp = os.path.join(kernel.src, 'scripts/checkpatch.pl')
-	maintained = [ln.split(None, 1)[1].strip() for ln in
-		      util.read_text(os.path.join(project.top, 'MAINTAINERS')).splitlines()
-		      if ln.startswith('F:')]
+	maintained = [ln.split(None, 1)[1].strip() for mf in (
+		os.path.join(project.top, 'MAINTAINERS'), os.path.join(kernel.src, 'MAINTAINERS'))
+		for ln in util.read_text(mf).splitlines() if ln.startswith('F:')]
 	for f in files[1:]:
 		p = util.run([cp, '--strict', '--terse', '--show-types', f], cwd=kernel.src,
 			     capture=True, check=False)
 		found = [ln for ln in p.stdout.splitlines() if re.search(r': (ERROR|WARNING|CHECK):', ln)]
-		# New files in a directory the submission's MAINTAINERS entry
-		# already covers: checkpatch asks about any added file.
+		# New files in a directory that an entry of MAINTAINERS already
+		# covers, the submission's or the tree's (mm/ for a test of
+		# mm/memfd.c): checkpatch asks about any added file.
 		added = T.patch_files(f)
 		bad = [ln for ln in found if not (':FILE_PATH_CHANGES:' in ln and all(
 			any(a.startswith(m) for m in maintained if m.endswith('/')) for a in added))]

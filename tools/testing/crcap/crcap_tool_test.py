@@ -9,6 +9,7 @@
 
 import gzip
 import io
+import json
 import os
 import re
 import shutil
@@ -1291,6 +1292,57 @@ class RfcTest(unittest.TestCase):
 		self.assertIn('+0001', labels)
 		self.assertEqual(['base', 'rfc'], [b.label for b in RFC.builds(TOP, per_patch=False)])
 
+	def test_a_patch_of_kunit_tests_alone_changes_no_kernel(self):
+		d = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, d)
+
+		def patch(name, *parts):
+			with open(os.path.join(d, name), 'w') as f:
+				for path, line in parts:
+					f.write(f'diff --git a/{path} b/{path}\n--- a/{path}\n'
+						f'+++ b/{path}\n@@ -1 +1,2 @@\n x\n+{line}\n')
+			return name
+		kunit = patch('k', ('mm/Kconfig', 'config MEMFD_KUNIT_TEST'),
+			      ('mm/Makefile', 'obj-$(CONFIG_MEMFD_KUNIT_TEST) += memfd_kunit.o'),
+			      ('mm/memfd_kunit.c', '#include <kunit/test.h>'))
+		self.assertFalse(RFC.touches_kernel(d, kunit))
+		self.assertFalse(RFC.touches_kernel(d, patch('t', ('tools/x.c', 'int x;'))))
+		self.assertTrue(RFC.touches_kernel(d, patch('c', ('mm/Kconfig', 'config MEMFD_X'))))
+		self.assertTrue(RFC.touches_kernel(d, patch('m', ('mm/memfd_kunit.c', 'x'),
+							      ('mm/memfd.c', 'return true;'))))
+		rfc = {os.path.basename(p)[:4]: RFC.touches_kernel(TOP, p) for p in RFC.series(TOP)}
+		self.assertEqual({'0001': True, '0002': True, '0003': False, '0004': False,
+				  '0005': False}, rfc)
+
+	def test_kunit_cases_are_read_from_kunit_py_json(self):
+		text = json.dumps({'name': 'KUnit Test Group', 'test_cases': [], 'sub_groups': [
+			{'name': 'memfd', 'sub_groups': [], 'test_cases': [
+				{'name': 'a', 'status': 'PASS'}, {'name': 'b', 'status': 'SKIP'},
+				{'name': 'c', 'status': 'FAIL'}, {'name': 'd', 'status': 'ERROR'}]}]})
+		t = RFC.kunit_verdicts(Test('k.kunit'), text)
+		self.assertEqual({'memfd.a': Status.PASS, 'memfd.b': Status.SKIP,
+				  'memfd.c': Status.FAIL, 'memfd.d': Status.FAIL},
+				 {s.name: s.status for s in t.subtests})
+		self.assertEqual(Status.FAIL, t.status)
+		empty = RFC.kunit_verdicts(Test('k.kunit'), json.dumps({'name': 'g'}))
+		self.assertEqual(Status.FAIL, empty.status)	# no case: kunit.py ran nothing
+
+	def test_a_mutant_may_be_killed_by_kunit(self):
+		m = M.Mutant('x', 'widens it', [])
+		health = Test('guest', subtests=[Test('boots', Status.PASS)]).finish()
+		ks = Test('k.kselftest', subtests=[Test('a_test', subtests=[
+			Test('case1', Status.PASS)])]).finish()
+
+		def ku(st):
+			return Test('k.kunit', subtests=[Test('memfd.anon', st)]).finish()
+		want = ['kunit.memfd.anon']
+		self.assertEqual(Status.PASS, RFC.mutant_verdict(
+			m, want, ks, ks, health, ku(Status.PASS), ku(Status.FAIL)).status)
+		self.assertEqual(Status.FAIL, RFC.mutant_verdict(	# KUnit passes: survived
+			m, want, ks, ks, health, ku(Status.PASS), ku(Status.PASS)).status)
+		self.assertEqual(Status.FAIL, RFC.mutant_verdict(	# KUnit not run
+			m, want, ks, ks, health).status)
+
 	def test_every_mutant_names_the_cases_that_kill_it(self):
 		ms = RFC.mutants(TOP)
 		self.assertTrue(ms)
@@ -1488,6 +1540,7 @@ class FakeWorld:
 			mock.patch.object(CEN, 'prepare', lambda *a: self.zdtm_tree()),
 			mock.patch.object(Q, 'zdtm_initrd', lambda *a: os.path.join(self.build, 'z.gz')),
 			mock.patch.object(RFC, 'build', self.rfc_build),
+			mock.patch.object(RFC, 'kunit', self.rfc_kunit),
 			mock.patch.object(RFC, 'selftest_initrd', lambda *a: os.path.join(self.build,
 											  'r.gz')),
 			mock.patch.object(SUB, 'check_rfc', lambda p, k, out: self.suite(
@@ -1499,6 +1552,7 @@ class FakeWorld:
 		self.zdtm_guests = []	# the zdtm arguments of each root guest
 		self.root_says = {}	# test: outcome, over census/expected's root line
 		self.rfc_builds = []	# (label, patches, mutant) of each RFC kernel built
+		self.rfc_kunits = []	# the label of each tree kunit.py ran on
 		for p in patches:
 			p.start()
 			case.addCleanup(p.stop)
@@ -1617,7 +1671,7 @@ class FakeWorld:
 		cases NAME's killed-by lines name fail."""
 		ms = dict((m.name, want) for m, want in RFC.mutants(TOP))
 		name = os.path.basename(results)[len('rfc-suite-mutant-'):]
-		cases = sorted({c for want in ms.values() for c in want})
+		cases = sorted({c for want in ms.values() for c in want if not c.startswith('kunit.')})
 		progs: dict = {}
 		for c in cases:
 			progs.setdefault(c.split('.')[0], []).append(c)
@@ -1631,6 +1685,23 @@ class FakeWorld:
 			out += [f'=== crcap begin {bid}', *tap, f'=== crcap end {bid} exit 0 ms 5']
 		return out + ['=== crcap job exit 0', '=== crcap begin kernel.log', '[ 1.0] booted',
 			      '=== crcap end kernel.log exit 0 ms 0']
+
+	def rfc_kunit(self, top, build, base_src, b, jobs):
+		"""kunit.py's cases, as RFC.kunit() reads them: those the
+		mutants name pass, but on a mutant's tree those its killed-by
+		lines name fail."""
+		self.rfc_kunits.append(b.label)
+		ms = dict((m.name, want) for m, want in RFC.mutants(TOP))
+		fail = ms.get(b.mutant.name, ()) if b.mutant else ()
+		cases = sorted({c for want in ms.values() for c in want if c.startswith('kunit.')})
+		suites: dict = {}
+		for c in cases:
+			_, suite, case = c.split('.')
+			suites.setdefault(suite, []).append({'name': case, 'status': (
+				'FAIL' if c in fail else 'PASS')})
+		return RFC.kunit_verdicts(Test(f'{b.kernel().name}.kunit'), json.dumps({
+			'name': 'KUnit Test Group', 'test_cases': [], 'sub_groups': [
+				{'name': n, 'sub_groups': [], 'test_cases': cs} for n, cs in suites.items()]}))
 
 	def mutants(self, project, kernel, only=None):
 		if only is not None:	# "test": the subset, each killed as 0002 is
@@ -1899,6 +1970,13 @@ class MainTest(unittest.TestCase):
 		self.assertIn('rfc.census', out)
 		self.assertIn('KILLED', out)
 		self.assertNotIn('SURVIVED', out)
+		# KUnit on the RFC, and on each mutant a KUnit case is named for
+		named = sorted(f'mutant-{m.name}' for m, want in RFC.mutants(TOP)
+			       if any(w.startswith('kunit.') for w in want))
+		self.assertTrue(named)
+		self.assertEqual(['rfc', *named], [self.world.rfc_kunits[0],
+						   *sorted(self.world.rfc_kunits[1:])])
+		self.assertIn('kunit.memfd.memfd_kunit_anon_inode', out)
 		# a mutant its cases do not kill fails the run
 		real = self.world.rfc_suite
 		with mock.patch.object(self.world, 'rfc_suite', lambda results: real(
