@@ -40,14 +40,14 @@ counts() {
 }
 
 setsid "$target" "$dir" --children 1 --threads 2 --no-pty </dev/null >/dev/null 2>"$dir/target.err" &
+# Both processes' lines in one reading: the first is the root's.
 i=0
-while [ "$(state | wc -l)" -lt 2 ] && [ $i -lt 100 ]; do
+while before=$(state) && [ "$(echo "$before" | grep -c '^pid=')" -lt 2 ] && [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-before=$(state)
 pid=$(echo "$before" | head -1 | sed 's/^pid=\([0-9]*\).*/\1/')
-if [ -z "$pid" ]; then
+if [ "$(echo "$before" | grep -c '^pid=')" -lt 2 ] || [ -z "$pid" ]; then
 	echo "not ok 1 criu_roundtrip # the target did not start: $(cat "$dir/target.err")"
 	exit 1
 fi

@@ -186,7 +186,7 @@ static void run(int idx)
 	for (__u64 tick = 0;; tick++) {
 		static __u32 total;
 		__u64 c = 0;
-		char line[SLOT];
+		char line[SLOT], slot[SLOT];
 		struct msqid_ds q;
 		int msgs = -1;
 
@@ -202,9 +202,14 @@ static void run(int idx)
 		snprintf(line, sizeof(line), "pid=%d nspid=%s count=%llu sum=%08x ipc=%d pty=%d",
 			 getpid(), ns, (unsigned long long)c, total, msgs,
 			 master >= 0 && slave >= 0);
-		memset(state + idx * SLOT, ' ', SLOT - 1);
-		memcpy(state + idx * SLOT, line, strlen(line));
-		state[idx * SLOT + SLOT - 1] = '\n';
+		/*
+		 * The whole slot at once: a reader must never find it blank
+		 * (it took a child's line for the root's, once).
+		 */
+		memset(slot, ' ', SLOT - 1);
+		memcpy(slot, line, strlen(line));
+		slot[SLOT - 1] = '\n';
+		memcpy(state + idx * SLOT, slot, SLOT);
 		usleep(10000);
 	}
 }
