@@ -4,13 +4,13 @@
 by what the workload itself answers afterwards.
 
 	workloads_test.py CRIU TOOLS_DIR [--runs N] [--json FILE] [--caps CAPS]
-			  [--user NAME --selinux CONTEXT] [--chunks N] [--classes DIR]
-			  [--limit S] [--trace]
+			  [--user NAME [--selinux CONTEXT]] [--chunks N] [--classes DIR]
+			  [--limit S] [--kernel stock|rfc] [--cgroup PATH] [--trace]
 			  [NAME...]
 	(as root; prints KTAP)
 
 CRIU: a criu 3.18 or later; TOOLS_DIR holds omp_job (make -C
-tools/checkpoint_restore).  Every workload runs as a user this test
+tools/checkpoint_restore), and shm_counter for runc_path.  Every workload runs as a user this test
 creates and removes, with criu setcap'd cap_checkpoint_restore,cap_setpcap
 (the smallest set CRIU 4.2 restores with here), on processes this test
 starts; every command has a time limit; this test is the child subreaper
@@ -29,6 +29,13 @@ of all it starts and kills what is left before it ends.
  runc       Debian's runc checkpointing a rootless busybox container, and
  podman     Debian's podman asked to checkpoint as a user: both refuse
             today, and the test says they still do, and why;
+ runc_path  the container path, step by step (workloads/runc-path): runc
+            checkpointing and restoring a rootless container that has
+            Debian's default seccomp profile, each step with the levers
+            that took the steps before it past their stops (a CRIU option
+            file, no seccomp profile, runc in a user namespace of the
+            user's own, CAP_SYS_ADMIN for criu), where each must stop on a
+            kernel without the RFC's patches and with them (--kernel);
  failed_restore  the OpenMP job restored without a supplementary group
             it had: criu must fail, within seconds, and leave nothing;
  own_criu   the user's view of its own criu: a criu waiting for the tree
@@ -51,6 +58,11 @@ and labelled by the caller).  --chunks: the OpenMP job's size (an
 emulated guest is slower); --classes: Server.class built already (a
 guest has no javac); --limit: what any one command may take; --trace: a
 line for each command as it ends (a guest's log shows where one hangs).
+With --user NAME alone (a guest without a policy), the same as NAME, in
+no context.  --cgroup: a cgroup v2 (its path under the hierarchy's root)
+delegated to the user, as systemd delegates user@UID.service, in which
+this test runs: runc_path's containers get cgroups of their own there,
+which CRIU freezes (without one, the container shares this test's).
 
 workloads/expected says what each must do (pass, or fail with what); a
 workload whose outcome differs fails, in either direction.  Figures
@@ -90,8 +102,8 @@ CHUNKS = 48		# the OpenMP job's
 JAVA_OPTS = ['-XX:-UsePerfData', '-XX:+UseSerialGC', '-Xmx256m']
 # What runs when no NAME is given; mappings needs a locale archive (Debian's
 # locales, locale-gen), which the SELinux guests carry and a host may not.
-ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'podman', 'failed_restore',
-	 'own_criu')
+ORDER = ('jvm', 'openmp', 'bash_job', 'container', 'runc', 'runc_path', 'podman',
+	 'failed_restore', 'own_criu')
 
 results = []
 figures = {}
@@ -116,18 +128,23 @@ def bench(name, what, values, unit='s'):
 	      f'min {min(values):.3f}, max {max(values):.3f} ({len(values)} runs)', flush=True)
 
 
-def read_expected(path=EXPECTED):
-	"""name -> (outcome, what a failure says)."""
-	out = {}
+def table(path, fields):
+	"""(number, words) of each line of PATH that is not blank nor a
+	comment, split into at most FIELDS words."""
 	with open(path) as f:
 		for n, line in enumerate(f, 1):
 			line = line.split('#', 1)[0].strip()
-			if not line:
-				continue
-			words = line.split(None, 2)
-			if len(words) < 2 or words[1] not in ('pass', 'fail'):
-				raise SystemExit(f'{path}:{n}: want "NAME pass|fail [WHY]"')
-			out[words[0]] = (words[1], words[2] if len(words) > 2 else '')
+			if line:
+				yield n, line.split(None, fields - 1)
+
+
+def read_expected(path=EXPECTED):
+	"""name -> (outcome, what a failure says)."""
+	out = {}
+	for n, words in table(path, 3):
+		if len(words) < 2 or words[1] not in ('pass', 'fail'):
+			raise SystemExit(f'{path}:{n}: want "NAME pass|fail [WHY]"')
+		out[words[0]] = (words[1], words[2] if len(words) > 2 else '')
 	return out
 
 
@@ -154,6 +171,7 @@ class Env:
 		pw = pwd.getpwnam(self.user)
 		self.uid, self.gid, self.home = pw.pw_uid, pw.pw_gid, pw.pw_dir
 		self.seq = 0
+		self.tools = tools
 		if self.made_user:
 			self.dir = tempfile.mkdtemp(prefix='crcap-work.', dir='/var/tmp')
 			os.chmod(self.dir, 0o755)
@@ -231,11 +249,15 @@ class Env:
 		user domain's entry point; criu's own domain is entered from
 		there), and, unless CMD runs on a TTY we hand it, standard
 		descriptors its shell opened (/dev/null), not ours."""
-		if not self.context:
+		if not self.context and self.made_user:
 			return ['runuser', '-u', self.user, '--', *cmd]
 		# Programs by their paths: a busybox sh runs its own applets
 		# before the PATH's (its setsid has no -f).
 		cmd = [shutil.which(cmd[0]) or cmd[0], *cmd[1:]]
+		if not self.context:	# an existing user, no policy: our descriptors
+			return [shutil.which('setpriv'), f'--reuid={self.uid}', f'--regid={self.gid}',
+				'--init-groups', '--', 'sh', '-c',
+				f'HOME={shlex.quote(self.home)}; export HOME; exec "$0" "$@"', *cmd]
 		cmd = [shutil.which('setpriv'), f'--reuid={self.uid}', f'--regid={self.gid}', '--init-groups',
 		       f'--selinux-label={self.context}', '--', 'sh', '-c',
 		       f'HOME={shlex.quote(self.home)}; export HOME; exec "$0" "$@"'
@@ -640,49 +662,67 @@ def workload_container(env, runs):
 
 # ---- container engines: expected failures, with their causes ----------------
 
-def engine_env(env):
+def engine_env(env, bindir=None):
 	"""The environment a user's container engine runs in: its state under
-	the work directory, the setcap'd criu first in PATH."""
+	the work directory, the setcap'd criu (BINDIR's, if given) first in
+	PATH."""
 	home = os.path.join(env.dir, 'home')
-	bindir = os.path.join(env.dir, 'bin')
 	if not os.path.isdir(home):
 		os.makedirs(os.path.join(home, 'run'))
-		os.makedirs(bindir)
-		os.symlink(env.criu, os.path.join(bindir, 'criu'))
+		os.makedirs(os.path.join(env.dir, 'bin'))
+		os.symlink(env.criu, os.path.join(env.dir, 'bin', 'criu'))
 		for d in (home, os.path.join(home, 'run')):
 			os.chown(d, env.uid, env.gid)
 	return ['env', f'HOME={home}', f'XDG_RUNTIME_DIR={home}/run',
-		f'PATH={bindir}:/usr/sbin:/usr/bin:/sbin:/bin']
+		f'PATH={bindir or os.path.join(env.dir, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin']
 
 
-def workload_runc(env, runs):
-	"""runc's rootless checkpoint of a running busybox container."""
+def runc_bundle(env, d, args, bindir=None):
+	"""A busybox bundle under D, the user's, running ARGS: runc's own
+	rootless spec (runc spec --rootless).  (bundle, runc as the user,
+	BINDIR's criu first in its PATH) or (None, why not)."""
 	busybox = '/bin/busybox'
 	if not shutil.which('runc') or not os.path.exists(busybox):
-		return 'fail', 'no runc or /bin/busybox (Debian: runc, busybox-static)'
-	d = env.workdir('runc')
+		return None, 'no runc or /bin/busybox (Debian: runc, busybox-static)'
 	rootfs = os.path.join(d, 'bundle', 'rootfs')
 	for sub in ('bin', 'proc', 'dev', 'sys', 'tmp'):
 		os.makedirs(os.path.join(rootfs, sub))
 	shutil.copy(busybox, os.path.join(rootfs, 'bin', 'busybox'))
-	for applet in ('sh', 'sleep'):
+	for applet in ('sh', 'sleep', 'cat'):
 		os.symlink('busybox', os.path.join(rootfs, 'bin', applet))
 	for top, dirs, files in os.walk(d):
 		for n in dirs + files:
 			os.lchown(os.path.join(top, n), env.uid, env.gid)
 	bundle = os.path.dirname(rootfs)
-	user = env.as_user(engine_env(env))
-	runc = [*user, 'runc', '--root', f'{d}/state']
+	user = env.as_user(engine_env(env, bindir))
 	rc, out, _ = run(['sh', '-c', 'cd "$1" && shift && exec "$@"', 'runc', bundle,
 			  *user, 'runc', 'spec', '--rootless'])
 	if rc != 0:
-		return 'fail', f'runc spec: {out.strip()[-200:]}'
-	with open(os.path.join(bundle, 'config.json')) as f:
-		spec = json.load(f)
+		return None, f'runc spec: {out.strip()[-200:]}'
+	spec = runc_spec(bundle)
 	spec['process']['terminal'] = False
-	spec['process']['args'] = ['sleep', '1000']
-	with open(os.path.join(bundle, 'config.json'), 'w') as f:
-		json.dump(spec, f)
+	spec['process']['args'] = args
+	runc_spec(bundle, spec)
+	return bundle, [*user, 'runc', '--root', f'{d}/state']
+
+
+def runc_spec(bundle, spec=None):
+	"""BUNDLE's config.json: read, or (SPEC) written as the user's."""
+	path = os.path.join(bundle, 'config.json')
+	if spec is None:
+		with open(path) as f:
+			return json.load(f)
+	with open(path, 'w') as f:
+		json.dump(spec, f, indent=1)
+	return spec
+
+
+def workload_runc(env, runs):
+	"""runc's rootless checkpoint of a running busybox container."""
+	d = env.workdir('runc')
+	bundle, runc = runc_bundle(env, d, ['sleep', '1000'])
+	if not bundle:
+		return 'fail', runc
 	# Detached, the container keeps runc's output: a file, not our pipe.
 	rc, _, _ = run(['sh', '-c', 'o=$1; shift; exec "$@" >"$o" 2>&1', 'runc',
 			f'{d}/run.out', *runc, 'run', '-d', '-b', bundle, 'crcap'])
@@ -702,6 +742,211 @@ def workload_runc(env, runs):
 			(f'\n{err}' if err else '')
 	finally:
 		run([*runc, 'delete', '-f', 'crcap'])
+
+
+# ---- the container path: runc's rootless checkpoint, step by step -----------
+
+# Each step of workloads/runc-path: the levers it pulls (each one taking
+# an earlier step past its stop), where it must stop and what stops it,
+# on a kernel without the RFC's patches (stock), with them (rfc) or any.
+RUNC_PATH = os.path.join(HERE, 'workloads', 'runc-path')
+# The seccomp profile Debian's container stack gives a container by
+# default (containers-common, podman's and buildah's), in moby's format.
+SECCOMP_PROFILE = '/usr/share/containers/seccomp.json'
+RUNC_LEVERS = ('image-dir', 'criu-config', 'no-seccomp', 'own-userns', 'sys-admin',
+	       'cgroups-ignore', 'own-netns', 'no-net-lock', 'no-sys')
+RUNC_STAGES = ('run', 'dump', 'restore', 'restored')
+RUNC_KERNELS = ('any', 'stock', 'rfc')
+# The container's job: workloads/shm_counter.c, counting in a removed file
+# it maps shared, which it must go on counting from after its restore; its
+# output the container's own /dev/null (a file of the host's, as runc's
+# is, is not in its mounts: criu cannot dump it).
+RUNC_JOB = ['sh', '-c', 'exec /bin/shm_counter /tmp/n </dev/null >/dev/null 2>&1']
+# What any criu here logs as an error and goes on: its probes of the
+# kernel (kerndat) in a user namespace.
+CRIU_PROBE_ERRORS = ('tun: Unable to create tun', 'net: Unexpected error',
+		     'rlimit: Can\'t setup RLIMIT_NOFILE')
+
+
+def read_runc_path(kernel, path=RUNC_PATH):
+	"""[(levers, stage, what stops it)] of PATH's lines "KERNEL LEVERS
+	STAGE WHAT" for KERNEL (or any): LEVERS a comma-separated list of
+	RUNC_LEVERS or -, STAGE the one it must stop at (restored: it does
+	not stop, and there is no WHAT)."""
+	steps = []
+	for n, words in table(path, 4):
+		if len(words) < 3 or words[0] not in RUNC_KERNELS or words[2] not in RUNC_STAGES or \
+		   (words[2] != 'restored') != (len(words) == 4):
+			raise SystemExit(f'{path}:{n}: want "any|stock|rfc LEVERS|- STAGE [WHAT]"')
+		levers = [] if words[1] == '-' else words[1].split(',')
+		if any(lv not in RUNC_LEVERS for lv in levers):
+			raise SystemExit(f'{path}:{n}: levers are {", ".join(RUNC_LEVERS)}')
+		if words[0] in ('any', kernel):
+			steps.append((levers, words[2], words[3] if len(words) > 3 else ''))
+	return steps
+
+
+def oci_seccomp(profile, caps, arch='amd64'):
+	"""PROFILE (moby's format: rules that hold for some architectures,
+	some capabilities or some kernels) as the OCI spec's linux.seccomp
+	for a container on ARCH with CAPS, as podman writes it."""
+	with open(profile) as f:
+		p = json.load(f)
+	release = tuple(int(x) for x in re.findall(r'\d+', os.uname().release)[:2])
+	out = {'defaultAction': p['defaultAction'], 'architectures': [], 'syscalls': []}
+	if 'defaultErrnoRet' in p:
+		out['defaultErrnoRet'] = p['defaultErrnoRet']
+	for a in p.get('archMap', ()):
+		if a['architecture'] == 'SCMP_ARCH_X86_64':
+			out['architectures'] = [a['architecture'], *a.get('subArchitectures', ())]
+	for r in p['syscalls']:
+		inc, exc = r.get('includes') or {}, r.get('excludes') or {}
+		mink = tuple(int(x) for x in re.findall(r'\d+', inc.get('minKernel', '0.0'))[:2])
+		if inc.get('arches') and arch not in inc['arches'] or \
+		   any(c not in caps for c in inc.get('caps') or ()) or \
+		   any(c in caps for c in exc.get('caps') or ()) or \
+		   arch in (exc.get('arches') or ()) or release < mink:
+			continue
+		out['syscalls'].append({k: v for k, v in r.items()
+					if k in ('names', 'action', 'args', 'errnoRet')})
+	return out
+
+
+def _ns(pid, name):
+	try:
+		return os.readlink(f'/proc/{pid}/ns/{name}')
+	except OSError:
+		return ''
+
+
+def runc_stop(d, said, log):
+	"""What stopped runc: the last line it SAID, and the errors of
+	criu's LOG (in D's image directory's parent, as runc puts it) but
+	its probes'."""
+	lines = [ln for ln in said.strip().splitlines() if ln.strip()][-1:]
+	try:
+		with open(os.path.join(d, log), errors='replace') as f:
+			text = f.read().splitlines()
+	except OSError:
+		text = []
+	errors = [ln.strip() for ln in text if 'Error' in ln and
+		  not any(e in ln for e in CRIU_PROBE_ERRORS)][:4]
+	# No error logged (criu killed, or crashed): where its log ends.
+	lines += ['criu: ' + ln for ln in errors or [f'{log} ends: ' + t.strip() for t in text[-6:]]]
+	return '\n'.join(lines)
+
+
+def runc_attempt(env, d, levers):
+	"""The container started, checkpointed and restored by runc as the
+	user, with LEVERS: (the stage it stopped at, what stopped it), or
+	('restored', how it went on)."""
+	bindir = os.path.join(d, 'bin') if 'sys-admin' in levers else None
+	bundle, runc = runc_bundle(env, d, RUNC_JOB, bindir)
+	if not bundle:
+		return 'run', runc
+	shutil.copy(os.path.join(env.tools, 'shm_counter'), os.path.join(bundle, 'rootfs', 'bin'))
+	if bindir:	# criu with CAP_SYS_ADMIN too (after the chown, which drops it)
+		os.makedirs(bindir)
+		shutil.copy(env.criu, os.path.join(bindir, 'criu'))
+		subprocess.run(['setcap', f'{env.caps},cap_sys_admin+eip',
+				os.path.join(bindir, 'criu')], check=True)
+	spec = runc_spec(bundle)
+	spec['root']['readonly'] = False
+	if 'no-seccomp' not in levers:
+		spec['linux']['seccomp'] = oci_seccomp(
+			SECCOMP_PROFILE, spec['process']['capabilities']['bounding'])
+	# runc reads CRIU options from the file the container's org.criu.config
+	# annotation names (they override runc's): the user's own.
+	options = [o for lv, o in (('criu-config', 'unprivileged'),
+				   ('cgroups-ignore', 'manage-cgroups=ignore'),
+				   ('no-net-lock', 'network-lock skip')) if lv in levers]
+	if options:
+		conf = os.path.join(d, 'criu.conf')
+		with env.output(conf) as f:
+			f.write(''.join(f'{o}\n' for o in options))
+		spec.setdefault('annotations', {})['org.criu.config'] = conf
+	if 'own-userns' in levers:	# the user is root there
+		for m in spec['linux']['uidMappings'] + spec['linux']['gidMappings']:
+			m['hostID'] = 0
+	if 'own-netns' in levers:	# a network namespace, and a sysfs, of its own
+		spec['linux']['namespaces'].append({'type': 'network'})
+		for m in spec['mounts']:
+			if m['destination'] == '/sys':
+				m.update(type='sysfs', source='sysfs', options=['nosuid', 'noexec', 'nodev', 'ro'])
+	if 'no-sys' in levers:		# nor its cgroup file system
+		spec['mounts'] = [m for m in spec['mounts'] if m['destination'] != '/sys' and
+				  not m['destination'].startswith('/sys/')]
+	if CGROUP:	# the container's in the cgroup delegated to the user
+		spec['linux']['cgroupsPath'] = f'{CGROUP}/{os.path.basename(d)}'
+	runc_spec(bundle, spec)
+	if 'own-userns' in levers:
+		# runc in a user and mount namespace of the user's own, root in
+		# it, as rootless podman runs it (rootlesskit's way): one kept
+		# for the container's life, entered by each runc command.
+		pidfile = os.path.join(d, 'userns.pid')
+		subprocess.Popen(env.as_user(['sh', '-c', 'echo $$ >"$0"; exec "$@"', pidfile,
+					      'unshare', '--user', '--map-root-user', '--mount',
+					      'sleep', str(LIMIT * 10)]),
+				 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+				 stderr=subprocess.DEVNULL)
+		pid = wait_for(lambda: read(pidfile).strip(), limit=10)
+		if not pid or not wait_for(lambda: _ns(pid, 'user') not in ('', _ns('self', 'user')),
+					   limit=10):
+			return 'run', 'no user namespace of the user\'s own'
+		i = runc.index('runc')
+		runc[i:i] = ['nsenter', '--preserve-credentials', '-U', '-m', '-t', pid, '--']
+	# runc 1.1.5 makes the image directory mode 0600 when it is not
+	# there, which only root can then write in: the user makes it.
+	images = os.path.join(d, 'img')
+	shutil.rmtree(images, ignore_errors=True)
+	if 'image-dir' in levers:
+		os.mkdir(images, 0o700)
+		os.chown(images, env.uid, env.gid)
+	counter = os.path.join(bundle, 'rootfs', 'tmp', 'n')
+	rc, _, _ = run(['sh', '-c', 'o=$1; shift; exec "$@" >"$o" 2>&1', 'runc',
+			f'{d}/run.out', *runc, 'run', '-d', '-b', bundle, 'crcap'])
+	try:
+		if rc != 0:
+			return 'run', f'runc run: {read(f"{d}/run.out").strip()[-300:]}'
+		if not wait_for(lambda: read(counter).strip(), limit=10):
+			return 'run', 'the container does not count'
+		rc, out, _ = run([*runc, 'checkpoint', '--image-path', images,
+				  '--work-path', d, 'crcap'])
+		if rc != 0:
+			return 'dump', runc_stop(d, out, 'dump.log')
+		at = int(read(counter).strip() or 0)
+		rc, _, _ = run(['sh', '-c', 'o=$1; shift; exec "$@" >"$o" 2>&1', 'runc',
+				f'{d}/restore.out', *runc, 'restore', '-d', '--image-path',
+				images, '--work-path', d, '-b', bundle, 'crcap'])
+		if rc != 0:
+			return 'restore', runc_stop(d, read(f'{d}/restore.out'), 'restore.log')
+		if not wait_for(lambda: int(read(counter).strip() or 0) > at + 3, limit=10):
+			return 'restore', f'restored, the container does not count on from {at}'
+		return 'restored', f'restored, counting on from {at} in its removed mapping'
+	finally:
+		run([*runc, 'delete', '-f', 'crcap'])
+
+
+def workload_runc_path(env, runs):
+	"""The container path: runc checkpointing and restoring a rootless
+	container with the default seccomp profile, step by step, each step
+	with the levers that take the steps before it past their stops
+	(workloads/runc-path): each must stop where and as it says."""
+	if not os.path.exists(SECCOMP_PROFILE):
+		return 'fail', f'no {SECCOMP_PROFILE} (Debian: golang-github-containers-common)'
+	lines, bad = [], 0
+	for i, (levers, stage, what) in enumerate(read_runc_path(KERNEL), 1):
+		d = env.workdir(f'runc-path-{i}')
+		got, why = runc_attempt(env, d, levers)
+		ok = got == stage and what in why
+		bad += not ok
+		lines.append(f'step {i} ({",".join(levers) or "-"}): {got}'
+			     f'{"" if ok else f" (expected: {stage}, {what})"}')
+		lines += ['  ' + ln[-300:] for ln in why.splitlines()]
+	summary = '\n'.join(lines)
+	if bad:
+		return 'fail', f'{bad} steps differ from {RUNC_PATH} ({KERNEL} kernel)\n{summary}'
+	return 'pass', f'{KERNEL} kernel\n{summary}'
 
 
 def workload_podman(env, runs):
@@ -948,12 +1193,14 @@ def workload_mappings(env, runs):
 
 WORKLOADS = {'jvm': workload_jvm, 'openmp': workload_openmp,
 	     'bash_job': workload_bash_job, 'container': workload_container,
-	     'runc': workload_runc, 'podman': workload_podman,
+	     'runc': workload_runc, 'runc_path': workload_runc_path, 'podman': workload_podman,
 	     'failed_restore': workload_failed_restore, 'mappings': workload_mappings,
 	     'own_criu': workload_own_criu}
 # The locale the mappings workload sets (its archive: Debian's locales).
 LOCALE = 'en_US.UTF-8'
 CLASSES = None
+KERNEL = 'stock'	# runc_path's: a kernel with the RFC's patches (rfc) or not
+CGROUP = None	# runc_path's: a cgroup (v2) delegated to the user, or none
 TRACE = False
 
 
@@ -968,18 +1215,23 @@ def option(args, name):
 
 
 def main():
-	global CHUNKS, CLASSES, LIMIT, TRACE
+	global CGROUP, CHUNKS, CLASSES, KERNEL, LIMIT, TRACE
 	args = sys.argv[1:]
 	runs, jpath, caps = 5, None, CAPS
 	user, context = option(args, '--user'), option(args, '--selinux')
 	CHUNKS = int(option(args, '--chunks') or CHUNKS)
 	CLASSES = option(args, '--classes')
+	KERNEL = option(args, '--kernel') or KERNEL
+	CGROUP = option(args, '--cgroup')
+	if KERNEL not in RUNC_KERNELS[1:]:
+		print(f'1..0 # SKIP --kernel is one of {" ".join(RUNC_KERNELS[1:])}')
+		return 4
 	TRACE = '--trace' in args
 	if TRACE:
 		args.remove('--trace')
 	LIMIT = int(option(args, '--limit') or LIMIT)
-	if bool(user) != bool(context):
-		print('1..0 # SKIP --user and --selinux go together')
+	if context and not user:
+		print('1..0 # SKIP --selinux goes with --user')
 		return 4
 	if '--caps' in args:	# another set: what the workloads need
 		i = args.index('--caps')

@@ -70,9 +70,12 @@ DEBIAN_PACKAGES = [
 	# the census: zdtm, and the kernel's refusals traced; what its root
 	# guest carries of the host
 	*CEN.PACKAGES, *Q.ZDTM_PACKAGES,
-	# its workloads: a JVM from source; the container engines that refuse;
-	# in the SELinux guests, a locale archive (localedef) and procps' pkill
-	'openjdk-17-jdk-headless', 'runc', 'podman', 'locales', 'procps',
+	# its workloads: a JVM from source; the container engines that refuse,
+	# and the container path's seccomp profile and tar (criu's tmpfs
+	# dumps); in the SELinux guests, a locale archive (localedef) and
+	# procps' pkill
+	'openjdk-17-jdk-headless', 'runc', 'podman', 'golang-github-containers-common', 'tar',
+	'gzip', 'locales', 'procps',
 ]
 
 
