@@ -259,7 +259,8 @@ COMMANDS: Dict[str, tuple] = {
 	'rfc': (cmd_rfc, 'the RFC series (security/checkpoint_restore/rfc, never applied by '
 		'default): x86_64 kernels built from the 6.12 source without it, with each '
 		'patch, with all of it and with each mutant, booted under QEMU; the suite in '
-		'each, and the census delta (--quick: the RFC and base only)',
+		'each, the census delta and the container path (runc_path) without and with '
+		'it (--quick: the RFC and base only)',
 		('modes', 'tests', 'quick', 'full', 'json', 'raw')),
 	'refpolicy': (cmd_refpolicy, 'build policy/refpolicy, link it into Debian\'s base, '
 		      'sesearch; with $CRCAP_REFPOLICY (a refpolicy tree or bare git '

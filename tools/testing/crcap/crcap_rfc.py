@@ -41,6 +41,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import crcap_census as CEN
 import crcap_guest as G
+import crcap_kernel as K
 import crcap_mutants as M
 import crcap_qemu as Q
 import crcap_tree as T
@@ -63,6 +64,17 @@ SERIES_NAME = '6.12'	# the tree the RFC applies to
 # The census modes the RFC is measured in (the host modes, in guests).
 MODES = ('caps', 'userns')
 GUEST_TIMEOUT = 300	# the suite's guest
+# The container path (far goal): workloads_test.py's runc_path in a guest
+# of base and of the RFC, judged against workloads/runc-path's lines for
+# a stock kernel and for one with the RFC.
+CONTAINER_JOB = 'tools/testing/crcap/crcap-container-job.sh'
+CONTAINER_FILES = ('workloads_test.py', 'criu_test.py', 'workloads/expected',
+		   'workloads/runc-path')
+# runc and its default profile; tar and gzip, which criu runs to dump and
+# restore a tmpfs (runc mounts one at the container's /dev).
+CONTAINER_PROGRAMS = ('/usr/sbin/runc', '/usr/share/containers/seccomp.json', '/usr/bin/tar',
+		      '/usr/bin/gzip')
+CONTAINER_TIMEOUT = 1200
 # The census "scripts/crcap rfc" runs on each kernel ("--full": every
 # test, ~30 min a mode and kernel in two TCG guests): per mode, the tests
 # rfc/census says the RFC changes, and tests of the same kind it must not
@@ -353,6 +365,55 @@ def run_selftests(top: str, build_dir: str, tree: str, b: Build, results: str) -
 		os.path.join(results, f'rfc-suite-{b.label}'), job, name=f'rfc-suite-{b.label}')
 
 
+def container_initrd(top: str, build_dir: str, tree: str, b: Build, tools: str) -> str:
+	"""The census guests' root with Debian's runc and seccomp profile,
+	workloads_test.py and its files, TOOLS' omp_job and shm_counter, and
+	CONTAINER_JOB appended."""
+	root = Q.zdtm_initrd(top, build_dir, tree, b.kernel())
+	d = os.path.join(build_dir, f'rfc-{SERIES_NAME}')
+	tmp = os.path.join(d, 'container-root')
+	r = Q.Root(tmp)
+	for f in CONTAINER_PROGRAMS:
+		if not os.path.exists(f):
+			raise Error(f'rfc: no {f} (scripts/crcap deps: runc, '
+				    'golang-github-containers-common, tar, gzip)')
+		r.add(f)
+	for f in CONTAINER_FILES:
+		r.add(os.path.join(top, 'tools/checkpoint_restore', f), f'{Q.GUEST_DIR}/workloads/{f}')
+	for t in ('omp_job', 'shm_counter'):
+		r.add(os.path.join(tools, t), f'{Q.GUEST_DIR}/bin/{t}')
+	r.add(os.path.join(top, CONTAINER_JOB), f'{Q.GUEST_DIR}/bin/crcap-container-job.sh', 0o644)
+	r.add_libs()
+	part = os.path.join(d, 'container-root.gz')
+	r.cpio(part)
+	shutil.rmtree(tmp)
+	out = os.path.join(d, f'initrd-container-{b.label}.gz')
+	Q.concat([root, part], out)
+	return out
+
+
+def run_container(top: str, build_dir: str, tree: str, b: Build, tools: str,
+		  results: str) -> G.GuestRun:
+	"""runc_path in a guest of B, judged as a kernel with the RFC when B
+	carries its patches."""
+	initrd = container_initrd(top, build_dir, tree, b, tools)
+	job = f'CRCAP_KERNEL={"rfc" if b.patches else "stock"}\n' \
+	      f'. {Q.GUEST_DIR}/bin/crcap-container-job.sh\n'
+	return G.Qemu(b.vmlinuz, initrd, CONTAINER_TIMEOUT, mem='2048', smp=2).boot(
+		os.path.join(results, f'rfc-container-{b.label}'), job, name=f'rfc-container-{b.label}')
+
+
+def container_verdict(b: Build, run: G.GuestRun) -> Test:
+	"""crcap-6.12-<label>.container_path: runc_path as workloads_test.py
+	judged it, and the guest's health."""
+	t = Test(f'{b.kernel().name}.container_path')
+	# Not "runc_path", its one case's name: kunit.py parse would take that
+	# case's line for the program's own.
+	t.add(run.program('workload.runc_path', 'workloads_test'))
+	t.add(G.health([run], f'rfc.container.{b.label}'))
+	return t.finish()
+
+
 def suite_verdicts(b: Build, run: G.GuestRun) -> Test:
 	"""The suite's programs as subtests of crcap-6.12-<label>.kselftest."""
 	ks = Test(f'{b.kernel().name}.kselftest')
@@ -636,6 +697,15 @@ def run(c, tests: Optional[Sequence[str]], modes: Sequence[str], quick: bool,
 		st.lines += M.table(k, [m for m, _ in ms], {t.name: t for t in killed.subtests})
 	st.tests.append(G.health(suite_runs, 'rfc.suite'))
 	st.timings['rfc suite'] = time.monotonic() - t
+	# The far goal: a rootless runc container, step by step (base, rfc).
+	t = time.monotonic()
+	tools = K.build_tools(c.project, c.build)
+	for label in ('base', 'rfc'):
+		run_ = run_container(c.top, c.build, tree, by[label], tools, out)
+		st.tests.append(container_verdict(by[label], run_))
+		st.lines += [f'container path, {label}:', *[ln[2:] for ln in run_.blocks.get(
+			'workload.runc_path', G.Block([], None, 0)).lines if ln.startswith('# ')]]
+	st.timings['rfc container path'] = time.monotonic() - t
 	# The census delta.
 	d = Delta()
 	for label in ('base', 'rfc'):

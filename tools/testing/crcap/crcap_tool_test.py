@@ -1275,6 +1275,85 @@ class CensusTest(unittest.TestCase):
 		self.assertNotIn('--rootless', root)
 
 
+class RuncPathTest(unittest.TestCase):
+	"""workloads_test.py's container path: its steps as written down,
+	the seccomp profile as runc is given it, and the verdict of a guest."""
+
+	@classmethod
+	def setUpClass(cls):
+		sys.path.insert(0, os.path.join(TOP, 'tools/checkpoint_restore'))
+		import workloads_test
+		cls.W = workloads_test
+
+	def test_the_steps_differ_only_where_the_rfc_does(self):
+		stock = self.W.read_runc_path('stock')
+		rfc = self.W.read_runc_path('rfc')
+		self.assertEqual(len(stock), len(rfc))
+		self.assertEqual([lv for lv, _, _ in stock], [lv for lv, _, _ in rfc])
+		differ = [(a, b) for a, b in zip(stock, rfc) if a != b]
+		self.assertEqual(['no-seccomp', 'own-userns'], differ[0][0][0][-2:])
+		self.assertEqual(('restored', ''), rfc[-1][1:])
+		for a, b in differ:	# without the RFC, map_files stops them
+			self.assertEqual('dump', a[1])
+			self.assertIn('map_files', a[2])
+			self.assertNotIn('map_files', b[2])
+		# The second is the workload runc's expected failure (its
+		# image directory made first, as the host's work directories are).
+		self.assertEqual((['image-dir'], 'dump'), stock[1][:2])
+		self.assertIn(stock[1][2], self.W.read_expected()['runc'][1])
+
+	def test_a_line_it_cannot_read_stops_it(self):
+		d = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, d)
+		for bad in ('any - dump', 'some - dump x', 'any nolever dump x',
+			    'any - restored but-why', 'any - nowhere x'):
+			path = os.path.join(d, 'runc-path')
+			with open(path, 'w') as f:
+				f.write(bad + '\n')
+			with self.assertRaises(SystemExit, msg=bad):
+				self.W.read_runc_path('stock', path)
+
+	def test_the_profile_is_podmans_for_the_containers_capabilities(self):
+		d = tempfile.mkdtemp()
+		self.addCleanup(shutil.rmtree, d)
+		path = os.path.join(d, 'seccomp.json')
+		with open(path, 'w') as f:
+			json.dump({'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 38,
+				   'archMap': [{'architecture': 'SCMP_ARCH_X86_64',
+						'subArchitectures': ['SCMP_ARCH_X86']},
+					       {'architecture': 'SCMP_ARCH_AARCH64'}],
+				   'syscalls': [
+					   {'names': ['read'], 'action': 'SCMP_ACT_ALLOW'},
+					   {'names': ['arm_only'], 'action': 'SCMP_ACT_ALLOW',
+					    'includes': {'arches': ['arm64']}},
+					   {'names': ['mount'], 'action': 'SCMP_ACT_ALLOW',
+					    'includes': {'caps': ['CAP_SYS_ADMIN']}},
+					   {'names': ['mount'], 'action': 'SCMP_ACT_ERRNO',
+					    'errnoRet': 1, 'excludes': {'caps': ['CAP_SYS_ADMIN']}},
+					   {'names': ['future'], 'action': 'SCMP_ACT_ALLOW',
+					    'includes': {'minKernel': '99.0'}}]}, f)
+		got = self.W.oci_seccomp(path, ['CAP_KILL'])
+		self.assertEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], got['architectures'])
+		self.assertEqual(38, got['defaultErrnoRet'])
+		self.assertEqual([{'names': ['read'], 'action': 'SCMP_ACT_ALLOW'},
+				  {'names': ['mount'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}],
+				 got['syscalls'])
+		admin = self.W.oci_seccomp(path, ['CAP_SYS_ADMIN'])
+		self.assertIn({'names': ['mount'], 'action': 'SCMP_ACT_ALLOW'}, admin['syscalls'])
+
+	def test_a_guest_that_never_ran_it_fails(self):
+		b = RFC.Build('rfc', ['x'], vmlinuz='/nonexistent')
+		run = G.GuestRun('rfc-container-rfc', '/nonexistent', 'qemu', None, 'killed')
+		self.assertNotEqual(Status.PASS, RFC.container_verdict(b, run).status)
+		ok = G.GuestRun('rfc-container-rfc', '/nonexistent', 'qemu', 0, blocks={
+			'workload.runc_path': G.Block(['TAP version 13', 'ok 1 runc_path', '1..1'], 0, 10)})
+		self.assertEqual(Status.PASS, RFC.container_verdict(b, ok).status)
+		bad = G.GuestRun('rfc-container-rfc', '/nonexistent', 'qemu', 0, blocks={
+			'workload.runc_path': G.Block(['TAP version 13', 'not ok 1 runc_path', '1..1'],
+						      1, 10)})
+		self.assertEqual(Status.FAIL, RFC.container_verdict(b, bad).status)
+
+
 class RfcTest(unittest.TestCase):
 	"""The RFC series' files, and the judge of its census delta."""
 
@@ -1543,6 +1622,8 @@ class FakeWorld:
 			mock.patch.object(RFC, 'kunit', self.rfc_kunit),
 			mock.patch.object(RFC, 'selftest_initrd', lambda *a: os.path.join(self.build,
 											  'r.gz')),
+			mock.patch.object(RFC, 'container_initrd', lambda *a: os.path.join(self.build,
+											   'c.gz')),
 			mock.patch.object(SUB, 'check_rfc', lambda p, k, out: self.suite(
 				f'{k.name}.rfc_submission')),
 			mock.patch.object(CEN.pwd, 'getpwnam', lambda n: mock.Mock(
@@ -1816,6 +1897,11 @@ class FakeWorld:
 			lines = self.zdtm_guest(job, results)
 		elif 'crcap-rfc-job' in job:
 			lines = self.rfc_suite(results)
+		elif 'crcap-container-job' in job:	# runc_path as its kernel's lines say
+			kernel = re.search(r'CRCAP_KERNEL=(\w+)', job).group(1)
+			lines = ['=== crcap begin workload.runc_path', 'TAP version 13',
+				 f'# {kernel} kernel', '# step 1 (-): dump', 'ok 1 runc_path', '1..1',
+				 '=== crcap end workload.runc_path exit 0 ms 9', '=== crcap job exit 0']
 		elif job.startswith('exit 3'):
 			lines = ['=== crcap job exit 3']
 		elif job.startswith('kill -SEGV'):
@@ -1968,6 +2054,11 @@ class MainTest(unittest.TestCase):
 		self.assertEqual(['base', '+0001', '+0002', 'rfc'], labels[:4])
 		self.assertEqual({f'mutant-{m.name}' for m, _ in RFC.mutants(TOP)}, set(labels[4:]))
 		self.assertIn('rfc.census', out)
+		# the container path in a guest of each, judged by its kernel's lines
+		self.assertIn('crcap-6.12-base.container_path', out)
+		self.assertIn('crcap-6.12-rfc.container_path', out)
+		self.assertIn('container path, base:\nstock kernel', out)
+		self.assertIn('container path, rfc:\nrfc kernel', out)
 		self.assertIn('KILLED', out)
 		self.assertNotIn('SURVIVED', out)
 		# KUnit on the RFC, and on each mutant a KUnit case is named for
