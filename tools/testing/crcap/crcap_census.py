@@ -839,17 +839,20 @@ def logged_denials(runs: Sequence[G.GuestRun]) -> List[str]:
 def selinux_gap(top: str, build: str, k: Q.DebianKernel, tree: str, c: Census,
 		out: str) -> None:
 	"""Each test that passes permissive and not enforcing, run again
-	alone, enforcing, in a guest of its own: the denials it logged name
-	what stops it (C.gap)."""
+	alone, enforcing, in a guest of its own (ROOT_GUESTS at once): the
+	denials its guest logged name what stops it (C.gap)."""
 	perm, enf = c.results['caps_selinux_permissive'], c.results['caps_selinux']
-	for t in [t for t, o in enf.items() if o.outcome != 'pass' and t in perm
-		  and perm[t].outcome == 'pass']:
-		say(f'census: {t} passes permissive, not enforcing: alone, enforcing')
-		got, runs = run_root(top, build, k, tree, [t], out, tag=f'{k.name}-alone-{t}',
-				     mode=MODES['caps_selinux'], chunk=1)
-		c.guests += runs
+	gap = [t for t, o in enf.items() if o.outcome != 'pass' and t in perm
+	       and perm[t].outcome == 'pass']
+	if not gap:
+		return
+	say(f'census: {len(gap)} pass permissive, not enforcing: each alone, enforcing')
+	got, runs = run_root(top, build, k, tree, gap, out, tag=f'{k.name}-alone',
+			     mode=MODES['caps_selinux'], chunk=1)
+	c.guests += runs
+	for t, run in zip(gap, runs):	# one test a guest, in GAP's order
 		c.gap[t] = [f'alone, enforcing: {got[t].outcome}'] + \
-			(logged_denials(runs) or ['no denial logged'])
+			(logged_denials([run]) or ['no denial logged'])
 
 
 def ablation_plan(top: str, rules: Optional[Sequence[str]] = None

@@ -1556,6 +1556,16 @@ class FakeWorld:
 		'    # Subtest: capability_checkpoint_restore', '    1..1',
 		'    ok 1 helper_in_init_ns', 'ok 1 capability_checkpoint_restore']
 	TAP = ['TAP version 13', '1..1', 'ok 1 case # expected ok, observed ok']
+	# The tests the census's enforcing guests fail, and the denial each
+	# logs there (zdtm.avc: "COUNT avc: ...").
+	SELINUX_DENIED = {
+		'maps00': '      3 avc:  denied  { read } for  comm="criu" name="maps00" '
+			  'scontext=user_u:user_r:user_criu_t:s0 '
+			  'tcontext=user_u:object_r:user_home_t:s0 tclass=file permissive=0',
+		'pty00': '      1 avc:  denied  { setattr } for  comm="criu" name="ptmx" '
+			 'scontext=user_u:user_r:user_criu_t:s0 '
+			 'tcontext=system_u:object_r:ptmx_t:s0 tclass=chr_file permissive=0',
+	}
 
 	def __init__(self, case: unittest.TestCase):
 		self.case = case
@@ -1719,7 +1729,7 @@ class FakeWorld:
 				o = self.root_says.get(t) or exp.get(('root', t), CEN.Expect('pass')).outcome
 			if '--nocr' in args:
 				o = 'pass'
-			if var.get('CRCAP_ZDTM_SELINUX') == 'enforcing' and t == 'maps00':
+			if var.get('CRCAP_ZDTM_SELINUX') == 'enforcing' and t in self.SELINUX_DENIED:
 				o = 'fail'	# what the SELinux census must single out
 			tap += {'pass': [f'ok {n} - zdtm/static/{t}'],
 				'skip': [f'ok {n} - zdtm/static/{t} # SKIP why'],
@@ -1727,12 +1737,9 @@ class FakeWorld:
 					 '"output": |', "  b'(00.1) Error (criu/x.c:1): it broke'",
 					 '...']}[o]
 		avc = []
-		if var.get('CRCAP_ZDTM_SELINUX') and 'maps00' in tests:
-			avc = ['=== crcap begin zdtm.avc',
-			       '      3 avc:  denied  { read } for  comm="criu" name="maps00" '
-			       'scontext=user_u:user_r:user_criu_t:s0 '
-			       'tcontext=user_u:object_r:user_home_t:s0 tclass=file permissive=0',
-			       '=== crcap end zdtm.avc exit 0 ms 1']
+		denied = [d for t, d in self.SELINUX_DENIED.items() if t in tests]
+		if var.get('CRCAP_ZDTM_SELINUX') and denied:
+			avc = ['=== crcap begin zdtm.avc', *denied, '=== crcap end zdtm.avc exit 0 ms 1']
 		# The policy ablation's census cases: each rule's tests fail without it.
 		for line in shlex.split(var.get('CRCAP_ZDTM_ABLATE', "''"))[0].splitlines():
 			rule, _, rest = line.split(' ', 2)
@@ -2033,13 +2040,17 @@ class MainTest(unittest.TestCase):
 		# passes permissive only is run again alone, its denial named
 		rc, out = self.main('census', '--kernel', 'debian-6.12', '--mode',
 				    'caps_selinux_permissive', '--mode', 'caps_selinux',
-				    '--test', 'env00', '--test', 'maps00')
+				    '--test', 'env00', '--test', 'maps00', '--test', 'pty00')
 		self.assertReport(rc, out, failed=0)
-		self.assertIn('1 tests pass permissive and not enforcing:', out)
-		self.assertIn('maps00: alone, enforcing: fail', out)
-		self.assertIn('3× user_criu_t user_home_t file { read } (criu)', out)
+		self.assertIn('2 tests pass permissive and not enforcing:', out)
+		# each alone in a guest of its own, with the denials of its guest
+		self.assertIn('  maps00: alone, enforcing: fail\n'
+			      '    3× user_criu_t user_home_t file { read } (criu)\n'
+			      '  pty00: alone, enforcing: fail\n'
+			      '    1× user_criu_t ptmx_t chr_file { setattr } (criu)\n', out)
 		alone = [a for a in self.world.zdtm_guests if a.count('-t') == 1]
-		self.assertEqual([['-t', 'zdtm/static/maps00']], [a[:2] for a in alone])
+		self.assertEqual([['-t', 'zdtm/static/maps00'], ['-t', 'zdtm/static/pty00']],
+				 sorted(a[:2] for a in alone))
 		# never on the host, nor in a kernel built here
 		self.assertEqual(1, self.main('census', '--mode', 'caps_selinux')[0])
 		self.assertEqual(1, self.main('census', '--kernel', 'crcap-6.12', '--mode',
