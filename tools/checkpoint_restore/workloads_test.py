@@ -43,8 +43,9 @@ of all it starts and kills what is left before it ends.
             sees it (in its SELinux domain, under a policy), and stopped,
             continued and killed by the user's kill; the tree goes on;
  mappings   a python process that maps the locale archive (setlocale) and
-            a file of /tmp it writes a counter into, shared, and keeps a
-            file of /etc open, as a daemon keeps its configuration; its
+            a file of /tmp it writes a counter into, shared, keeps a
+            file of /etc open, as a daemon keeps its configuration, and
+            a temporary file of /tmp (tmpfile(), removed) as scratch; its
             images copied with their labels (as cp -a and rsync -X copy),
             it is restored from the copy and counts on in the same file,
             with the same PID, mappings and open file.
@@ -1096,20 +1097,27 @@ def workload_own_criu(env, runs):
 
 # A file of /etc that every Debian system has, not a link (etc_t).
 ETC_FILE = '/etc/debian_version'
+# Its scratch file is a temporary file of /tmp, nameless (tmpfile(): O_TMPFILE),
+# which CRIU dumps as a ghost file and makes again in /tmp to restore it;
+# it counts only while the scratch file reads back what it wrote there.
+SCRATCH = b'crcap scratch'
 MAPPER = r'''
-import locale, mmap, os, sys, time
+import locale, mmap, os, sys, tempfile, time
 locale.setlocale(locale.LC_ALL, '')
 d, path, conf = sys.argv[1], sys.argv[2], open(sys.argv[3])
 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 os.ftruncate(fd, mmap.PAGESIZE)
 m = mmap.mmap(fd, mmap.PAGESIZE, mmap.MAP_SHARED)
 os.close(fd)
+scratch = tempfile.TemporaryFile(dir='/tmp')
+scratch.write(%r)
+scratch.flush()
 with open(os.path.join(d, 'pid'), 'w') as f:
 	f.write(f'{os.getpid()} {locale.getlocale()}')
-while True:
+while os.pread(scratch.fileno(), 64, 0) == %r:
 	m[:8] = (int.from_bytes(m[:8], 'little') + 1).to_bytes(8, 'little')
 	time.sleep(0.02)
-'''
+''' % (SCRATCH, SCRATCH)
 
 
 # The images copied as the user copies them elsewhere, labels and all (what
@@ -1132,6 +1140,11 @@ def opened(pid):
 	return out
 
 
+def scratch_open(pid):
+	"""Whether process PID holds a removed file of /tmp open."""
+	return any(f.startswith('/tmp/') and f.endswith(' (deleted)') for f in opened(pid))
+
+
 def workload_mappings(env, runs):
 	"""MAPPER under LOCALE: its maps must hold the locale archive and its
 	file of /tmp, and it must have ETC_FILE open, before the dump and
@@ -1151,10 +1164,10 @@ def workload_mappings(env, runs):
 		maps = read(f'/proc/{pid}/maps')
 		want = ('locale-archive', tmp)
 		missing = [w for w in want if w not in maps]
-		if missing or ETC_FILE not in opened(pid):
+		if missing or ETC_FILE not in opened(pid) or not scratch_open(pid):
 			kill(pid)
 			return 'fail', f'it does not map {" ".join(missing) or "-"}, or has not ' \
-				f'{ETC_FILE} open ({read(f"{d}/pid")})'
+				f'{ETC_FILE} and a removed file of /tmp open ({read(f"{d}/pid")})'
 		why, td = env.dump_gone(d, pid)
 		if why:
 			return 'fail', why
@@ -1171,9 +1184,9 @@ def workload_mappings(env, runs):
 			return 'fail', f'restore exited {rc}: {out.strip()[-200:]}\n' + \
 				log_errors(d, 'restore.log')
 		maps = read(f'/proc/{pid}/maps')
-		if ETC_FILE not in opened(pid):
+		if ETC_FILE not in opened(pid) or not scratch_open(pid):
 			kill(pid)
-			return 'fail', f'restored, it has not {ETC_FILE} open'
+			return 'fail', f'restored, it has not {ETC_FILE} and a removed file of /tmp open'
 		grew = wait_for(lambda: int.from_bytes(open(tmp, 'rb').read(8), 'little') > at + 5,
 				limit=10)
 		kill(pid)
@@ -1182,13 +1195,14 @@ def workload_mappings(env, runs):
 		if missing:
 			return 'fail', f'restored, it does not map {" ".join(missing)}'
 		if not grew:
-			return 'fail', f'restored, it does not count on in {tmp} (at {at})'
+			return 'fail', f'restored, it does not count on in {tmp} (at {at}; it stops ' \
+				'when its removed file of /tmp lost what it wrote)'
 		dumps.append(td)
 		restores.append(tr)
 	bench('mappings', 'dump', dumps)
 	bench('mappings', 'restore', restores)
 	return 'pass', f'{runs} times restored from a copy of its images, mapping the locale ' \
-		f'archive and {tmp}, {ETC_FILE} open, counting on'
+		f'archive and {tmp}, {ETC_FILE} and a removed file of /tmp open, counting on'
 
 
 WORKLOADS = {'jvm': workload_jvm, 'openmp': workload_openmp,
